@@ -1,0 +1,47 @@
+// chomeless.h - the thin C shim under the Swift engine.
+//
+// Every symbol is prefixed `hl_`. Only what Swift cannot express directly
+// lives here: C11 atomics with explicit memory order over plain memory
+// (the Host Cache index and the AF_PACKET ring hand-off), cache prefetch,
+// and wrappers for kernel ABI macros. Everything is `static inline` so the
+// optimiser inlines it into the Swift fast path.
+#ifndef CHOMELESS_H
+#define CHOMELESS_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+// MARK: - Atomics over plain memory
+
+static inline uint64_t hl_load_relaxed_u64(const uint64_t *p) {
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+static inline uint64_t hl_load_acquire_u64(const uint64_t *p) {
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+static inline void hl_store_relaxed_u64(uint64_t *p, uint64_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+static inline void hl_store_release_u64(uint64_t *p, uint64_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+static inline uint32_t hl_load_acquire_u32(const uint32_t *p) {
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+static inline void hl_store_release_u32(uint32_t *p, uint32_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+static inline uint64_t hl_fetch_add_relaxed_u64(uint64_t *p, uint64_t v) {
+    return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+}
+/// Orders earlier loads before later loads and stores (seqlock read side).
+static inline void hl_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
+/// Orders earlier loads and stores before later stores (seqlock write side).
+static inline void hl_fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
+static inline void hl_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+
+// MARK: - Cache hints
+
+static inline void hl_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
+#endif

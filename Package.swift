@@ -1,0 +1,50 @@
+// swift-tools-version:6.1
+//
+// Homeless: a kernel-bypass packet engine implementing Homeless Mobile IPv6
+// (draft-nikander-homeless-mipv6-00). The targets follow the architecture:
+//
+//   HomelessWire      wire codecs: zero-copy checked views + value types
+//   HomelessCore      core protocol: Host Cache, Binding Update processing
+//   HomelessSecurity  IPsec AH, anti-replay, SA database, anonymous auth
+//   HomelessSystem    system I/O: syscalls, files, AF_PACKET rings, netlink
+//   HomelessEngine    the pipeline between upper and wire ports
+//   HomelessCommands  the `homeless` command line (swift-argument-parser)
+//   CHomeless         thin C shim (CShims/): atomics, barriers, kernel ABI
+//
+// Fuzz/ (libFuzzer targets) and Bench/ (package-benchmark) are packages of
+// their own that depend on this one by path, so `swift build` here stays fast.
+import PackageDescription
+
+let optimize: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Homeless",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "homeless", targets: ["homeless"]),
+        .library(name: "HomelessWire", targets: ["HomelessWire"]),
+        .library(name: "HomelessCore", targets: ["HomelessCore"]),
+        .library(name: "HomelessSecurity", targets: ["HomelessSecurity"]),
+        .library(name: "HomelessEngine", targets: ["HomelessEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "CHomeless", path: "CShims"),
+        .target(name: "HomelessWire"),
+        .target(name: "HomelessCore", dependencies: ["HomelessWire", "CHomeless"]),
+        .target(name: "HomelessSecurity", dependencies: ["HomelessWire", "HomelessCore"]),
+        .target(name: "HomelessSystem", dependencies: ["CHomeless"]),
+        .target(name: "HomelessEngine", dependencies: ["HomelessWire", "HomelessCore", "HomelessSecurity", "HomelessSystem"]),
+        .target(name: "HomelessCommands", dependencies: [
+            "HomelessWire", "HomelessCore", "HomelessSecurity", "HomelessSystem", "HomelessEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "homeless", dependencies: ["HomelessCommands"]),
+
+        .testTarget(name: "HomelessWireTests", dependencies: ["HomelessWire"]),
+        .testTarget(name: "HomelessCoreTests", dependencies: ["HomelessCore", "HomelessWire"]),
+        .testTarget(name: "HomelessCommandsTests", dependencies: ["HomelessCommands", "HomelessEngine", "HomelessWire"]),
+    ]
+)

@@ -1,0 +1,3 @@
+import HomelessCommands
+
+HomelessCommand.main()
