@@ -11,6 +11,11 @@
 #include <stdint.h>
 #include <stddef.h>
 
+// The data path's kernel interfaces, in headers of their own.
+#include "hl_packet.h"  // AF_PACKET sockets and TPACKET rings
+#include "hl_bpf.h"     // the wire-port classifier (libbpf)
+#include "hl_thread.h"  // worker thread placement
+
 // MARK: - Atomics over plain memory
 
 static inline uint64_t hl_load_relaxed_u64(const uint64_t *p) {
@@ -43,5 +48,16 @@ static inline void hl_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_C
 // MARK: - Cache hints
 
 static inline void hl_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
+// MARK: - Spin-wait hint
+
+/// Tells the CPU a spin-wait loop is running (seqlock readers retrying).
+static inline void hl_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
 
 #endif

@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CHomeless
+
+/// What a receive socket listens to and how.
+public struct PacketRXConfiguration: Hashable, Sendable {
+    /// Interface to bind to (if_nametoindex); 0 would mean every interface.
+    public var interfaceIndex: Int32
+    /// EtherType to receive, host order; 0x0003 (ETH_P_ALL) is every frame.
+    public var etherType: UInt16
+    public var geometry: RXRingGeometry
+    public var fanout: FanoutGroup?
+    /// Do not see frames this host itself sends on the interface.
+    public var ignoreOutgoing: Bool
+    /// An eBPF socket-filter program descriptor, attached before the socket
+    /// is bound so no unfiltered frame ever enters the ring.
+    public var socketFilterDescriptor: Int32?
+
+    public static let everyEtherType: UInt16 = 0x0003
+
+    public init(
+        interfaceIndex: Int32, etherType: UInt16 = everyEtherType, geometry: RXRingGeometry = .standard,
+        fanout: FanoutGroup? = nil, ignoreOutgoing: Bool = true, socketFilterDescriptor: Int32? = nil
+    ) {
+        self.interfaceIndex = interfaceIndex
+        self.etherType = etherType
+        self.geometry = geometry
+        self.fanout = fanout
+        self.ignoreOutgoing = ignoreOutgoing
+        self.socketFilterDescriptor = socketFilterDescriptor
+    }
+}
+
+/// An AF_PACKET socket with a TPACKET_V3 receive ring mapped into this
+/// process. Owned by one worker thread: the cursor is not shared.
+///
+/// Hand-off protocol (Documentation/networking/packet_mmap.rst): the kernel
+/// fills block `i` and sets its status to TP_STATUS_USER; user space reads the
+/// status with acquire ordering, reads the frames, then stores
+/// TP_STATUS_KERNEL with release ordering and moves to block `i + 1`. Blocks
+/// are handed back strictly in ring order.
+public final class PacketRXRing {
+    public let descriptor: Int32
+    public let geometry: RXRingGeometry
+    private let base: UnsafeMutableRawPointer
+    private var currentBlock: UInt32 = 0
+    private var blockOutstanding = false
+    private var accumulated = PacketRingStatistics()
+    /// Frames whose ring header pointed outside their block (never seen
+    /// from a correct kernel; counted instead of trusted).
+    public private(set) var malformedFrames: UInt64 = 0
+
+    /// Creates the socket and runs the setup steps in an order that lets no
+    /// frame in before the ring, the filter and the binding are in place:
+    /// socket, version, RX ring, mmap, ignore-outgoing, filter, bind, fanout.
+    public init(configuration: PacketRXConfiguration) throws(PacketRingError) {
+        let geometry = configuration.geometry
+        do { try geometry.validate() } catch { throw .geometry(error) }
+        let fd: Int32
+        do { fd = try retryingInterrupts(.socket) { hl_packet_socket() } } catch { throw .system(error) }
+        var mapped: UnsafeMutableRawPointer?
+        do throws(SyscallError) {
+            _ = try retryingInterrupts(.packetVersion) { hl_packet_set_version(fd, Int32(HL_TPACKET_V3)) }
+            _ = try retryingInterrupts(.rxRing) {
+                hl_packet_set_rx_ring_v3(fd, geometry.blockSize, geometry.blockCount, geometry.frameSize,
+                                         geometry.retireTimeoutMilliseconds)
+            }
+            _ = try retryingInterrupts(.mapRing) { hl_packet_mmap(fd, geometry.mappedLength, &mapped) }
+            if configuration.ignoreOutgoing {
+                _ = try retryingInterrupts(.ignoreOutgoing) { hl_packet_set_ignore_outgoing(fd, 1) }
+            }
+            if let program = configuration.socketFilterDescriptor {
+                _ = try retryingInterrupts(.attachFilter) { hl_packet_attach_bpf(fd, program) }
+            }
+            _ = try retryingInterrupts(.bind) {
+                hl_packet_bind(fd, configuration.interfaceIndex, configuration.etherType)
+            }
+            if let group = configuration.fanout {
+                _ = try retryingInterrupts(.fanout) {
+                    hl_packet_join_fanout(fd, group.id, group.mode.kernelValue, group.kernelFlags)
+                }
+            }
+        } catch {
+            if let mapped { _ = hl_munmap(mapped, geometry.mappedLength) }
+            _ = hl_close(fd)
+            throw .system(error)
+        }
+        guard let mapped else {
+            _ = hl_close(fd)
+            throw .system(SyscallError(step: .mapRing, errno: EINVAL))
+        }
+        self.descriptor = fd
+        self.geometry = geometry
+        self.base = mapped
+    }
+
+    deinit {
+        _ = hl_munmap(base, geometry.mappedLength)
+        _ = hl_close(descriptor)
+    }
+
+    /// The next block in ring order if the kernel has handed it to user
+    /// space; nil when it is still being filled or a block is already out.
+    @inline(__always)
+    public func nextBlock() -> RXBlock? {
+        if blockOutstanding { return nil }
+        let block = base + Int(currentBlock) * Int(geometry.blockSize)
+        guard hl_v3_block_status_acquire(block) & UInt32(HL_TP_STATUS_USER) != 0 else { return nil }
+        blockOutstanding = true
+        return RXBlock(base: block, index: currentBlock, size: geometry.blockSize)
+    }
+
+    /// Gives the block back to the kernel and advances to the next one.
+    @inline(__always)
+    public func release(_ block: consuming RXBlock) {
+        guard blockOutstanding, block.index == currentBlock,
+              block.base == base + Int(currentBlock) * Int(geometry.blockSize) else { return }
+        malformedFrames &+= UInt64(block.malformedFrames)
+        hl_v3_block_release(block.base)
+        blockOutstanding = false
+        currentBlock = currentBlock + 1 == geometry.blockCount ? 0 : currentBlock + 1
+    }
+
+    /// Sleeps in poll() until a block is ready, the timeout passes (false)
+    /// or the socket reports an error. A negative timeout waits forever.
+    public func waitForBlock(timeoutMilliseconds: Int32) throws(SyscallError) -> Bool {
+        if blockOutstanding { return true }
+        let block = base + Int(currentBlock) * Int(geometry.blockSize)
+        if hl_v3_block_status_acquire(block) & UInt32(HL_TP_STATUS_USER) != 0 { return true }
+        _ = try retryingInterrupts(.poll) { hl_poll_readable(descriptor, timeoutMilliseconds) }
+        return hl_v3_block_status_acquire(block) & UInt32(HL_TP_STATUS_USER) != 0
+    }
+
+    /// PACKET_STATISTICS accumulated since the socket was opened.
+    public func statistics() throws(SyscallError) -> PacketRingStatistics {
+        var raw = hl_packet_stats()
+        _ = try retryingInterrupts(.statistics) { hl_packet_statistics_v3(descriptor, &raw) }
+        accumulated.packets &+= UInt64(raw.packets)
+        accumulated.drops &+= UInt64(raw.drops)
+        accumulated.freezeQueueCount &+= UInt64(raw.freeze_queue_count)
+        return accumulated
+    }
+
+    /// The id of the fanout group this socket joined.
+    public func fanoutGroupID() throws(SyscallError) -> UInt16 {
+        UInt16(truncatingIfNeeded: try retryingInterrupts(.fanout) { hl_packet_fanout_group(descriptor) })
+    }
+
+    /// Replaces the socket filter (SO_ATTACH_BPF) on a running socket.
+    public func attachFilter(programDescriptor: Int32) throws(SyscallError) {
+        _ = try retryingInterrupts(.attachFilter) { hl_packet_attach_bpf(descriptor, programDescriptor) }
+    }
+
+    public func detachFilter() throws(SyscallError) {
+        _ = try retryingInterrupts(.detachFilter) { hl_packet_detach_filter(descriptor) }
+    }
+}

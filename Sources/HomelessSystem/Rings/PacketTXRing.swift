@@ -1,0 +1,192 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CHomeless
+
+/// Where and how a transmit ring sends.
+public struct PacketTXConfiguration: Hashable, Sendable {
+    public var interfaceIndex: Int32
+    public var geometry: TXRingGeometry
+    /// Hand frames straight to the driver (PACKET_QDISC_BYPASS): the engine
+    /// does its own batching and must not be reordered or delayed by a qdisc.
+    public var qdiscBypass: Bool
+    /// Socket send buffer; bounds how many submitted frames may be in flight.
+    public var sendBufferBytes: Int32?
+    /// Skip a frame the device refuses (PACKET_LOSS) instead of failing the
+    /// flush with EMSGSIZE and leaving the slot marked WRONG_FORMAT, which
+    /// holds back every frame queued behind it until user space resets it.
+    public var discardMalformedFrames: Bool
+
+    public init(
+        interfaceIndex: Int32, geometry: TXRingGeometry = .standard, qdiscBypass: Bool = true,
+        sendBufferBytes: Int32? = 16 << 20, discardMalformedFrames: Bool = true
+    ) {
+        self.interfaceIndex = interfaceIndex
+        self.geometry = geometry
+        self.qdiscBypass = qdiscBypass
+        self.sendBufferBytes = sendBufferBytes
+        self.discardMalformedFrames = discardMalformedFrames
+    }
+}
+
+/// An AF_PACKET socket with a TPACKET_V2 transmit ring. The socket is bound
+/// with protocol 0, so it never receives.
+///
+/// Hand-off protocol: a slot whose status (read with acquire ordering) is
+/// TP_STATUS_AVAILABLE belongs to user space; the frame is written, its
+/// length stored, then TP_STATUS_SEND_REQUEST stored with release ordering.
+/// `flush()` (sendto with no data) makes the kernel transmit every requested
+/// slot and set it back to AVAILABLE.
+public final class PacketTXRing {
+    public let descriptor: Int32
+    public let geometry: TXRingGeometry
+    private let base: UnsafeMutableRawPointer
+    private let dataOffset: Int
+    private var currentFrame: UInt32 = 0
+    private var slotOutstanding = false
+    /// Frames submitted since the last flush.
+    public private(set) var pendingFrames: Int = 0
+    /// Slots found marked TP_STATUS_WRONG_FORMAT (a refused frame, only
+    /// without `discardMalformedFrames`); they are reset and reused.
+    public private(set) var wrongFormatFrames: UInt64 = 0
+
+    public init(configuration: PacketTXConfiguration) throws(PacketRingError) {
+        let geometry = configuration.geometry
+        do { try geometry.validate() } catch { throw .geometry(error) }
+        let fd: Int32
+        do { fd = try retryingInterrupts(.socket) { hl_packet_socket() } } catch { throw .system(error) }
+        var mapped: UnsafeMutableRawPointer?
+        do throws(SyscallError) {
+            _ = try retryingInterrupts(.packetVersion) { hl_packet_set_version(fd, Int32(HL_TPACKET_V2)) }
+            if configuration.qdiscBypass {
+                _ = try retryingInterrupts(.qdiscBypass) { hl_packet_set_qdisc_bypass(fd, 1) }
+            }
+            if configuration.discardMalformedFrames {
+                _ = try retryingInterrupts(.discardMalformed) { hl_packet_set_loss(fd, 1) }
+            }
+            if let bytes = configuration.sendBufferBytes {
+                _ = try retryingInterrupts(.sendBuffer) { hl_packet_set_send_buffer(fd, bytes) }
+            }
+            _ = try retryingInterrupts(.txRing) {
+                hl_packet_set_tx_ring_v2(fd, geometry.blockSize, geometry.blockCount, geometry.frameSize)
+            }
+            _ = try retryingInterrupts(.mapRing) { hl_packet_mmap(fd, geometry.mappedLength, &mapped) }
+            _ = try retryingInterrupts(.bind) { hl_packet_bind(fd, configuration.interfaceIndex, 0) }
+        } catch {
+            if let mapped { _ = hl_munmap(mapped, geometry.mappedLength) }
+            _ = hl_close(fd)
+            throw .system(error)
+        }
+        guard let mapped else {
+            _ = hl_close(fd)
+            throw .system(SyscallError(step: .mapRing, errno: EINVAL))
+        }
+        self.descriptor = fd
+        self.geometry = geometry
+        self.base = mapped
+        self.dataOffset = Int(hl_v2_tx_data_offset())
+    }
+
+    deinit {
+        _ = hl_munmap(base, geometry.mappedLength)
+        _ = hl_close(descriptor)
+    }
+
+    /// Slot `i` lives in block `i / framesPerBlock`; frames never straddle blocks.
+    @inline(__always)
+    private func frameAddress(_ index: UInt32) -> UnsafeMutableRawPointer {
+        let perBlock = geometry.framesPerBlock
+        return base + Int(index / perBlock) * Int(geometry.blockSize) + Int(index % perBlock) * Int(geometry.frameSize)
+    }
+
+    /// The next free slot in ring order, or nil while the kernel still owns
+    /// it (ring full: flush and wait for space) or a slot is already out.
+    @inline(__always)
+    public func reserveSlot() -> TXSlot? {
+        if slotOutstanding { return nil }
+        let frame = frameAddress(currentFrame)
+        var status = hl_v2_frame_status_acquire(frame)
+        if status & UInt32(HL_TP_STATUS_WRONG_FORMAT) != 0 {
+            wrongFormatFrames &+= 1
+            hl_v2_frame_reset(frame)
+            status = UInt32(HL_TP_STATUS_AVAILABLE)
+        }
+        guard status == UInt32(HL_TP_STATUS_AVAILABLE) else { return nil }
+        slotOutstanding = true
+        return TXSlot(frame: frame, index: currentFrame,
+                      buffer: UnsafeMutableRawBufferPointer(start: frame + dataOffset,
+                                                            count: geometry.maximumFrameLength))
+    }
+
+    /// Publishes the first `length` bytes of the slot for transmission. A
+    /// length outside 1...capacity gives the slot back unsent (false).
+    @inline(__always)
+    @discardableResult
+    public func submit(_ slot: consuming TXSlot, length: Int) -> Bool {
+        guard slotOutstanding, slot.index == currentFrame, slot.frame == frameAddress(currentFrame) else {
+            return false
+        }
+        slotOutstanding = false
+        guard length > 0, length <= slot.buffer.count else { return false }
+        hl_v2_frame_submit(slot.frame, UInt32(length))
+        currentFrame = currentFrame + 1 == geometry.frameCount ? 0 : currentFrame + 1
+        pendingFrames += 1
+        return true
+    }
+
+    /// Gives a reserved slot back without sending it.
+    public func abandon(_ slot: consuming TXSlot) {
+        if slotOutstanding, slot.index == currentFrame { slotOutstanding = false }
+    }
+
+    /// Copies one frame into the next slot and submits it; false when the
+    /// ring is full or the frame does not fit a slot.
+    @inline(__always)
+    @discardableResult
+    public func enqueue(_ frame: UnsafeRawBufferPointer) -> Bool {
+        guard frame.count > 0, frame.count <= geometry.maximumFrameLength, let slot = reserveSlot() else {
+            return false
+        }
+        if let source = frame.baseAddress, let destination = slot.buffer.baseAddress {
+            destination.copyMemory(from: source, byteCount: frame.count)
+        }
+        return submit(slot, length: frame.count)
+    }
+
+    /// Asks the kernel to send every submitted frame without blocking.
+    /// `.wouldBlock` (EAGAIN/ENOBUFS) means the device queue is busy: frames
+    /// stay requested and the next flush sends them.
+    @inline(__always)
+    @discardableResult
+    public func flush() throws(SyscallError) -> NonBlockingResult<Void> {
+        guard pendingFrames > 0 else { return .done(()) }
+        switch try retryingInterruptsNonBlocking(.transmit, { hl_packet_tx_kick(descriptor) }) {
+        case .done:
+            pendingFrames = 0
+            return .done(())
+        case .wouldBlock:
+            return .wouldBlock
+        }
+    }
+
+    /// Sleeps in poll() until the kernel has freed slots (POLLOUT).
+    public func waitForSpace(timeoutMilliseconds: Int32) throws(SyscallError) -> Bool {
+        try retryingInterrupts(.poll) { hl_poll_writable(descriptor, timeoutMilliseconds) } > 0
+    }
+
+    /// Whether every slot has been transmitted and returned to user space.
+    public var isDrained: Bool {
+        for index in 0..<geometry.frameCount
+        where hl_v2_frame_status_acquire(frameAddress(index)) != UInt32(HL_TP_STATUS_AVAILABLE) {
+            return false
+        }
+        return true
+    }
+}
+
+/// A reserved TX slot: write the frame into `buffer`, then submit it.
+public struct TXSlot: ~Copyable {
+    let frame: UnsafeMutableRawPointer
+    let index: UInt32
+    public let buffer: UnsafeMutableRawBufferPointer
+}

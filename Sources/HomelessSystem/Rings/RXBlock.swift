@@ -1,0 +1,119 @@
+import CHomeless
+
+/// One TPACKET_V3 block that the kernel has handed to user space. It is
+/// non-copyable so that it is handed back exactly once, through
+/// `PacketRXRing.release(_:)`; the frames it yields point into the ring and
+/// must not be used after that.
+public struct RXBlock: ~Copyable {
+    let base: UnsafeMutableRawPointer
+    let index: UInt32
+    let size: UInt32
+    var malformedFrames: UInt32 = 0
+
+    init(base: UnsafeMutableRawPointer, index: UInt32, size: UInt32) {
+        self.base = base
+        self.index = index
+        self.size = size
+    }
+
+    /// Frames in the block, as reported by the kernel.
+    public var packetCount: Int { Int(hl_v3_block_packet_count(base)) }
+    /// The kernel's running block sequence number (increments per block).
+    public var sequence: UInt64 { hl_v3_block_sequence(base) }
+    /// Whether the block was retired by the timeout rather than filled.
+    public var retiredByTimeout: Bool {
+        hl_v3_block_status_acquire(base) & UInt32(HL_TP_STATUS_BLK_TMO) != 0
+    }
+
+    /// The frames, in arrival order. Walking stops at the first header that
+    /// would reach outside the block.
+    public var frames: RXFrames {
+        RXFrames(block: UnsafeRawPointer(base), blockSize: size, count: hl_v3_block_packet_count(base),
+                 firstOffset: hl_v3_block_first_packet_offset(base))
+    }
+
+    /// Visits every frame, counting the ones with an out-of-block header.
+    public mutating func forEachFrame<E: Error>(_ body: (RXFrame) throws(E) -> Void) throws(E) {
+        var iterator = frames.makeIterator()
+        while let frame = iterator.next() { try body(frame) }
+        if iterator.stoppedOnMalformedHeader { malformedFrames &+= 1 }
+    }
+}
+
+/// One received frame, pointing into the ring.
+public struct RXFrame {
+    /// The captured bytes starting at the Ethernet header (tp_snaplen bytes).
+    public let bytes: UnsafeRawBufferPointer
+    /// Length on the wire (tp_len); more than `bytes.count` when truncated.
+    public let wireLength: Int
+    /// tp_status (TP_STATUS_* flags such as CSUMNOTREADY, VLAN_VALID).
+    public let status: UInt32
+    public let seconds: UInt32
+    public let nanoseconds: UInt32
+    /// The flow hash the kernel used for fanout (tp_rxhash).
+    public let flowHash: UInt32
+    /// The 802.1Q tag (PCP, DEI, VLAN id) the kernel took off the frame, if
+    /// it had one: `bytes` then starts with an untagged Ethernet header.
+    public let vlanTag: UInt16?
+
+    /// The checksum is not yet computed (locally generated, offloaded).
+    public var checksumNotReady: Bool { status & UInt32(HL_TP_STATUS_CSUMNOTREADY) != 0 }
+    public var truncated: Bool { wireLength > bytes.count }
+}
+
+/// The frames of one block, validated against the block bounds.
+public struct RXFrames: Sequence {
+    let block: UnsafeRawPointer
+    let blockSize: UInt32
+    let count: UInt32
+    let firstOffset: UInt32
+
+    public func makeIterator() -> Iterator {
+        Iterator(block: block, blockSize: blockSize, remaining: count, offset: firstOffset)
+    }
+
+    public struct Iterator: IteratorProtocol {
+        let block: UnsafeRawPointer
+        let blockSize: UInt32
+        var remaining: UInt32
+        var offset: UInt32
+        public private(set) var stoppedOnMalformedHeader = false
+
+        static var headerSize: UInt32 { hl_v3_frame_header_size() }
+
+        public mutating func next() -> RXFrame? {
+            guard remaining > 0 else { return nil }
+            // Every offset comes from shared memory: check each against the
+            // block before dereferencing, in 64-bit arithmetic.
+            guard UInt64(offset) + UInt64(Self.headerSize) <= UInt64(blockSize) else { return stop() }
+            let header = block + Int(offset)
+            let mac = hl_v3_frame_mac_offset(header)
+            let snap = hl_v3_frame_snap_length(header)
+            guard UInt64(offset) + UInt64(mac) + UInt64(snap) <= UInt64(blockSize) else { return stop() }
+            let frame = RXFrame(
+                bytes: UnsafeRawBufferPointer(start: header + Int(mac), count: Int(snap)),
+                wireLength: Int(hl_v3_frame_wire_length(header)), status: hl_v3_frame_status(header),
+                seconds: hl_v3_frame_seconds(header), nanoseconds: hl_v3_frame_nanoseconds(header),
+                flowHash: hl_v3_frame_rxhash(header),
+                vlanTag: hl_v3_frame_status(header) & UInt32(HL_TP_STATUS_VLAN_VALID) != 0
+                    ? hl_v3_frame_vlan_tci(header) : nil)
+            remaining -= 1
+            let next = hl_v3_frame_next_offset(header)
+            if remaining > 0 {
+                guard next != 0, UInt64(offset) + UInt64(next) < UInt64(blockSize) else {
+                    stoppedOnMalformedHeader = true
+                    remaining = 0
+                    return frame
+                }
+                offset += next
+            }
+            return frame
+        }
+
+        private mutating func stop() -> RXFrame? {
+            stoppedOnMalformedHeader = true
+            remaining = 0
+            return nil
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import Glibc
+import HomelessSystem
+import Testing
+
+/// AF_PACKET rings on a veth pair inside a namespace created for the test.
+@Suite(.enabled(if: runningAsRoot, "AF_PACKET rings and network namespaces need root"))
+struct PacketRingTests {
+    @Test func txRingFramesArriveIntactAndInOrderOnTheRXRing() throws {
+        let namespace = try VethNamespace()
+        let (rx, tx) = try namespace.inside {
+            let rx = try PacketRXRing(configuration: PacketRXConfiguration(
+                interfaceIndex: try NetworkNamespace.interfaceIndex(named: "v1"),
+                etherType: experimentalEtherType))
+            let tx = try PacketTXRing(configuration: PacketTXConfiguration(
+                interfaceIndex: try NetworkNamespace.interfaceIndex(named: "v0"),
+                geometry: TXRingGeometry(blockSize: 65536, frameSize: 2048, frameCount: 256)))
+            return (rx, tx)
+        }
+        // More frames than TX slots, so slots are reused after the kernel
+        // hands them back; sizes from the Ethernet minimum to the MTU.
+        let sent = (0..<1000).map { sequencedFrame(UInt32($0), size: 60 + ($0 * 37) % 1455) }
+        for frame in sent {
+            while !frame.withUnsafeBytes({ tx.enqueue($0) }) {
+                try tx.flush()
+                _ = try tx.waitForSpace(timeoutMilliseconds: 100)
+            }
+        }
+        while case .wouldBlock = try tx.flush() { _ = try tx.waitForSpace(timeoutMilliseconds: 100) }
+
+        // One block out at a time: a second one is refused until the first is back.
+        #expect(try rx.waitForBlock(timeoutMilliseconds: 1000))
+        guard var first = rx.nextBlock() else {
+            Issue.record("no block after waitForBlock reported one")
+            return
+        }
+        var secondRefused = true
+        if let second = rx.nextBlock() {
+            secondRefused = false
+            rx.release(second)
+        }
+        #expect(secondRefused)
+        var firstFrames: [[UInt8]] = []
+        first.forEachFrame { firstFrames.append(Array($0.bytes)) }
+        #expect(first.packetCount == firstFrames.count)
+        rx.release(first)
+
+        let received = firstFrames + (try receiveFrames(from: rx, count: sent.count - firstFrames.count))
+        #expect(received.count == sent.count)
+        #expect(received == sent)
+        #expect(tx.wrongFormatFrames == 0)
+        let statistics = try rx.statistics()
+        #expect(statistics.packets == UInt64(sent.count))
+        #expect(statistics.drops == 0)
+        #expect(rx.malformedFrames == 0)
+    }
+
+    @Test func aFrameTheDeviceRefusesDoesNotStopTheOthers() throws {
+        let namespace = try VethNamespace()
+        let (rx, tx) = try namespace.inside {
+            (try PacketRXRing(configuration: PacketRXConfiguration(
+                interfaceIndex: try NetworkNamespace.interfaceIndex(named: "v1"), etherType: experimentalEtherType)),
+             try PacketTXRing(configuration: PacketTXConfiguration(
+                interfaceIndex: try NetworkNamespace.interfaceIndex(named: "v0"),
+                geometry: TXRingGeometry(blockSize: 16384, frameSize: 4096, frameCount: 16))))
+        }
+        // 1600 bytes exceed the 1500-byte MTU (plus Ethernet header): the
+        // device refuses it, and the frame behind it must still go out.
+        let frames = [sequencedFrame(1, size: 100), sequencedFrame(2, size: 1600), sequencedFrame(3, size: 100)]
+        for frame in frames { #expect(frame.withUnsafeBytes { tx.enqueue($0) }) }
+        var flushed = false
+        if case .done = try tx.flush() { flushed = true }
+        #expect(flushed)
+        #expect(try receiveFrames(from: rx, count: 2) == [frames[0], frames[2]])
+        #expect(tx.pendingFrames == 0)
+        // Every slot, the refused one included, is free again.
+        let deadline = ContinuousClock.now + .seconds(2)
+        while !tx.isDrained, ContinuousClock.now < deadline { _ = try tx.waitForSpace(timeoutMilliseconds: 10) }
+        #expect(tx.isDrained)
+    }
+
+    @Test func overrunningTheRingCountsDrops() throws {
+        let namespace = try VethNamespace()
+        // Two one-page blocks hold a handful of 1000-byte frames.
+        let tiny = RXRingGeometry(blockSize: 4096, blockCount: 2, frameSize: 2048, retireTimeoutMilliseconds: 1)
+        let (rx, sender) = try namespace.inside {
+            (try PacketRXRing(configuration: PacketRXConfiguration(
+                interfaceIndex: try NetworkNamespace.interfaceIndex(named: "v1"),
+                etherType: experimentalEtherType, geometry: tiny)),
+             try RawPacketSocket(interfaceIndex: try NetworkNamespace.interfaceIndex(named: "v0")))
+        }
+        let sent = (0..<200).map { sequencedFrame(UInt32($0), size: 1000) }
+        for frame in sent { try sender.send(frame) }
+
+        let received = try receiveFrames(from: rx, count: sent.count, timeout: .milliseconds(500))
+        let statistics = try rx.statistics()
+        #expect(statistics.packets == UInt64(sent.count))
+        #expect(statistics.drops > 0)
+        #expect(statistics.freezeQueueCount > 0)
+        #expect(statistics.delivered == UInt64(received.count))
+        // What did get in is intact and in order: a subsequence of `sent`.
+        var cursor = sent.startIndex
+        for frame in received {
+            guard let match = sent[cursor...].firstIndex(of: frame) else {
+                Issue.record("received a frame that was not sent, or out of order")
+                break
+            }
+            cursor = match + 1
+        }
+        // The ring recovers: once drained, new frames are received again.
+        try sender.send(sequencedFrame(9999, size: 100))
+        #expect(try receiveFrames(from: rx, count: 1) == [sequencedFrame(9999, size: 100)])
+    }
+
+    @Test func fanoutSpreadsFlowsAndKeepsEachFlowOnOneMember() throws {
+        let namespace = try VethNamespace()
+        let group = FanoutGroup(id: UInt16(truncatingIfNeeded: getpid()), mode: .hash)
+        let (members, sender) = try namespace.inside {
+            let index = try NetworkNamespace.interfaceIndex(named: "v1")
+            let members = try (0..<2).map { _ in
+                try PacketRXRing(configuration: PacketRXConfiguration(
+                    interfaceIndex: index, etherType: 0x86dd, fanout: group))
+            }
+            return (members, try RawPacketSocket(interfaceIndex: try NetworkNamespace.interfaceIndex(named: "v0")))
+        }
+        let flows = 32
+        let perFlow = 8
+        for round in 0..<perFlow {
+            for flow in 0..<flows { try sender.send(udpOverIPv6(flow: UInt8(flow), sequence: UInt8(round))) }
+        }
+        var seen: [[UInt8]] = []
+        var memberOfFlow: [UInt8: Int] = [:]
+        var consistent = true
+        for (memberIndex, ring) in members.enumerated() {
+            let frames = try receiveFrames(from: ring, count: flows * perFlow, timeout: .milliseconds(400))
+            for frame in frames {
+                let flow = frame[14 + 23]  // last byte of the source address
+                if let previous = memberOfFlow.updateValue(memberIndex, forKey: flow), previous != memberIndex {
+                    consistent = false
+                }
+            }
+            seen += frames
+        }
+        #expect(seen.count == flows * perFlow)
+        #expect(consistent)
+        #expect(Set(memberOfFlow.values).count == 2)
+    }
+
+    @Test func missingInterfaceIsATypedError() throws {
+        let namespace = try VethNamespace()
+        #expect(throws: SyscallError(step: .interfaceIndex, errno: 19)) {
+            try namespace.inside { try NetworkNamespace.interfaceIndex(named: "nosuch0") }
+        }
+        #expect(throws: PacketRingError.system(SyscallError(step: .bind, errno: 19))) {
+            try namespace.inside {
+                try PacketRXRing(configuration: PacketRXConfiguration(interfaceIndex: 99999))
+            }
+        }
+    }
+}
+
+/// An IPv6/UDP frame from 2001:db8::<flow> to 2001:db8::ffff, so each flow
+/// hashes on its own 5-tuple.
+func udpOverIPv6(flow: UInt8, sequence: UInt8) -> [UInt8] {
+    let payload: [UInt8] = [flow, sequence, 0x68, 0x6c]
+    var packet: [UInt8] = [0x60, 0, 0, 0, 0, UInt8(8 + payload.count), 17, 64]
+    packet += [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [flow]
+    packet += [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 10) + [0xff, 0xff]
+    packet += [0x30, 0x39, 0x00, 0x35, 0, UInt8(8 + payload.count), 0, 0] + payload
+    return ethernetFrame(etherType: 0x86dd, payload: packet)
+}

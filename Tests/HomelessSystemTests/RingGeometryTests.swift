@@ -1,0 +1,39 @@
+import HomelessSystem
+import Testing
+
+@Suite struct RingGeometryTests {
+    @Test func standardGeometriesAreAccepted() throws {
+        try RXRingGeometry.standard.validate()
+        try TXRingGeometry.standard.validate()
+        #expect(RXRingGeometry.standard.mappedLength == 32 * 256 * 1024)
+        #expect(TXRingGeometry.standard.blockCount == 4096 / 32)
+        #expect(TXRingGeometry.standard.maximumFrameLength == 2048 - 32)
+    }
+
+    @Test func blockSizeMustBeWholePages() {
+        let geometry = RXRingGeometry(blockSize: 5000, blockCount: 4, frameSize: 2048, retireTimeoutMilliseconds: 1)
+        #expect(throws: RingGeometryError.blockSizeNotPageMultiple(5000)) { try geometry.validate() }
+    }
+
+    @Test func frameSizeMustBeAlignedAndHoldTheHeader() {
+        let unaligned = RXRingGeometry(blockSize: 4096, blockCount: 4, frameSize: 2040, retireTimeoutMilliseconds: 1)
+        #expect(throws: RingGeometryError.frameSizeInvalid(2040)) { try unaligned.validate() }
+        let tiny = TXRingGeometry(blockSize: 4096, frameSize: 16, frameCount: 4)
+        #expect(throws: RingGeometryError.frameSizeInvalid(16)) { try tiny.validate() }
+        let huge = RXRingGeometry(blockSize: 4096, blockCount: 4, frameSize: 8192, retireTimeoutMilliseconds: 1)
+        #expect(throws: RingGeometryError.frameLargerThanBlock(frame: 8192, block: 4096)) { try huge.validate() }
+    }
+
+    @Test func ringsLargerThanTheKernelRequestAreRefused() {
+        let geometry = RXRingGeometry(blockSize: 1 << 20, blockCount: 1 << 12, frameSize: 2048,
+                                      retireTimeoutMilliseconds: 1)
+        #expect(throws: RingGeometryError.ringTooLarge) { try geometry.validate() }
+        let empty = RXRingGeometry(blockSize: 4096, blockCount: 0, frameSize: 2048, retireTimeoutMilliseconds: 1)
+        #expect(throws: RingGeometryError.blockCountZero) { try empty.validate() }
+    }
+
+    @Test func syscallErrorsNameTheStepAndErrno() {
+        let error = SyscallError(step: .bind, errno: 19)
+        #expect(error.description == "bind(AF_PACKET) failed: errno 19 (ENODEV)")
+    }
+}
