@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test: unit and property tests, golden vectors from scapy, the
+# CLI against captures, the Host Cache index under ThreadSanitizer, short
+# libFuzzer runs over the committed corpora and, as root, the namespace-lab
+# integration tests. Installs its Debian dependencies itself.
+#
+#   scripts/test.sh            everything
+#   FUZZ_SECONDS=0 scripts/test.sh   skip the fuzzing step
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$(project_root)"
+find_swift
+install_packages
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+[ "$(id -u)" -eq 0 ] || log "not root: tests that need namespaces, rings or BPF will skip"
+
+log "building"
+swift build --build-tests
+
+log "unit and integration tests"
+swift test --skip-build --parallel --num-workers 2
+
+log "Host Cache index under ThreadSanitizer"
+swift test --scratch-path .build-tsan --sanitize=thread --filter 'Concurrent'
+
+if [ "$FUZZ_SECONDS" -gt 0 ]; then
+    log "fuzzing each target for ${FUZZ_SECONDS}s (regressions first)"
+    scripts/fuzz.sh "$FUZZ_SECONDS"
+fi
+log "all tests passed"
