@@ -29,22 +29,42 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
-        .target(name: "CHomeless", path: "CShims"),
+        .target(name: "CHomeless", path: "CShims", linkerSettings: [
+            // hl_bpf.c loads the wire-port classifier with libbpf (which needs libelf and zlib).
+            .linkedLibrary("bpf"), .linkedLibrary("elf"), .linkedLibrary("z"),
+        ]),
+        .target(name: "CHomelessCrypto", path: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
         .target(name: "HomelessWire"),
         .target(name: "HomelessCore", dependencies: ["HomelessWire", "CHomeless"]),
-        .target(name: "HomelessSecurity", dependencies: ["HomelessWire", "HomelessCore"]),
-        .target(name: "HomelessSystem", dependencies: ["CHomeless"]),
-        .target(name: "HomelessEngine", dependencies: ["HomelessWire", "HomelessCore", "HomelessSecurity", "HomelessSystem"]),
+        .target(name: "HomelessSecurity", dependencies: [
+            "HomelessWire", "HomelessCore", "CHomelessCrypto",
+            // X25519 and HKDF-SHA256 for the Anonymous Authentication handshake (draft 2.4.3).
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "HomelessSystem", dependencies: ["CHomeless"], plugins: ["BPFClassifierPlugin"]),
+        // Compiles BPF/classifier.bpf.c with the toolchain's clang and embeds the object in HomelessSystem.
+        .plugin(name: "BPFClassifierPlugin", capability: .buildTool(), dependencies: ["BPFEmbed"]),
+        .executableTarget(name: "BPFEmbed", path: "Plugins/BPFEmbed"),
+        .target(name: "HomelessEngine", dependencies: [
+            "HomelessWire", "HomelessCore", "HomelessSecurity", "HomelessSystem", "CHomeless",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "HomelessCommands", dependencies: [
             "HomelessWire", "HomelessCore", "HomelessSecurity", "HomelessSystem", "HomelessEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "homeless", dependencies: ["HomelessCommands"]),
 
         .testTarget(name: "HomelessWireTests", dependencies: ["HomelessWire"]),
+        .testTarget(name: "HomelessSecurityTests", dependencies: ["HomelessSecurity", "HomelessWire", "HomelessCore"]),
         .testTarget(name: "HomelessCoreTests", dependencies: ["HomelessCore", "HomelessWire"]),
+        .testTarget(name: "HomelessSystemTests", dependencies: ["HomelessSystem"]),
+        .testTarget(name: "HomelessEngineTests", dependencies: ["HomelessEngine", "HomelessSystem", "HomelessWire", "HomelessCore", "HomelessSecurity"]),
         .testTarget(name: "HomelessCommandsTests", dependencies: ["HomelessCommands", "HomelessEngine", "HomelessWire"]),
     ]
 )

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Bench/throughput/run.sh - forwarding throughput and CPU cost per packet,
+# in one run, of:
+#   kernel   the Linux IPv6 forwarding path (gen -> dut forwards -> sink)
+#   ring     a C AF_PACKET ring forwarder (TPACKET_V3 RX -> TPACKET_V2 TX,
+#            MAC rewrite) on dut, if FWD_RING names its source or binary
+#            (invoked as `FORWARDER -i in0 -o out0 -d SINK_MAC`, stopped by SIGTERM)
+#   engine   `homeless run` in host mode on dut: wire -> engine -> upper port
+#            (pass-through: the frames reach dut's own kernel unchanged)
+#
+# Topology (namespaces made here, removed by a trap even on failure):
+#   gen (g0) ==veth== (in0) dut (out0) ==veth== (s0) sink
+#   2001:db8:10::/64 gen ::1, dut ::2      2001:db8:20::/64 dut ::1, sink ::2
+# trafgen offers UDP/IPv6 frames of SIZE bytes at RATE pps for DURATION seconds.
+# Delivered packets are counted where they land (sink's s0, or dut's upper
+# port for the engine). CPU per packet:
+#   fwd cpu  on-CPU time of the forwarder's threads (/proc/PID/task/*/schedstat)
+#            divided by delivered packets; the veth transmit of a forwarder
+#            runs the receiving side's softirq in its own context, so this
+#            includes the receiver's input path, the same way for ring and
+#            engine; kernel forwarding has no process of its own (n/a);
+#   all cpu  busy time of the whole machine (/proc/stat) per delivered packet,
+#            generator included: comparable across the three, noisy on a
+#            shared machine.
+#
+# usage: [HOMELESS=path] [FWD_RING=path/to/ring_forwarder.c|binary] [RATE=200000]
+#        [DURATION=5] [SIZE=128] [WORKERS=1] Bench/throughput/run.sh
+# RATE=0 sends as fast as trafgen can. Needs root, trafgen, iproute2, ethtool.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+RATE="${RATE:-200000}"
+DURATION="${DURATION:-5}"
+SIZE="${SIZE:-128}"
+WORKERS="${WORKERS:-1}"
+P="hlbench$$"
+WORK="$(mktemp -d)"
+FORWARDER=""
+
+[[ $(id -u) -eq 0 ]] || { echo "run.sh: needs root" >&2; exit 77; }
+for tool in trafgen ip ethtool; do
+    command -v "$tool" >/dev/null || { echo "run.sh: $tool is not installed" >&2; exit 77; }
+done
+
+if [[ -z "${HOMELESS:-}" ]]; then
+    echo "building homeless (release)..." >&2
+    (cd "$ROOT" && swift build -c release --product homeless >/dev/null)
+    HOMELESS="$(cd "$ROOT" && swift build -c release --show-bin-path)/homeless"
+fi
+
+RING=""
+if [[ -n "${FWD_RING:-}" ]]; then
+    if [[ "$FWD_RING" == *.c ]]; then
+        cc -O2 -o "$WORK/ring_forwarder" "$FWD_RING"
+        RING="$WORK/ring_forwarder"
+    else
+        RING="$FWD_RING"
+    fi
+fi
+
+ns() { echo "$P-$1"; }
+in_ns() { local node="$1"; shift; ip netns exec "$(ns "$node")" "$@"; }
+
+cleanup() {
+    if [[ -n "$FORWARDER" ]]; then
+        kill -TERM "$FORWARDER" 2>/dev/null || true
+        wait "$FORWARDER" 2>/dev/null || true
+    fi
+    for node in gen dut sink; do ip netns del "$(ns "$node")" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+for node in gen dut sink; do
+    ip netns add "$(ns "$node")"
+    in_ns "$node" ip link set lo up
+    in_ns "$node" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+        net.ipv6.conf.default.router_solicitations=0
+done
+ip link add g0 netns "$(ns gen)" type veth peer name in0 netns "$(ns dut)"
+ip link add out0 netns "$(ns dut)" type veth peer name s0 netns "$(ns sink)"
+in_ns gen ip link set g0 up
+in_ns dut ip link set in0 up
+in_ns dut ip link set out0 up
+in_ns sink ip link set s0 up
+in_ns gen ip -6 addr add 2001:db8:10::1/64 dev g0 nodad
+in_ns dut ip -6 addr add 2001:db8:10::2/64 dev in0 nodad
+in_ns dut ip -6 addr add 2001:db8:20::1/64 dev out0 nodad
+in_ns sink ip -6 addr add 2001:db8:20::2/64 dev s0 nodad
+in_ns gen ip -6 route add 2001:db8:20::/64 via 2001:db8:10::2
+in_ns sink ip -6 route add default via 2001:db8:20::1
+
+mac() { in_ns "$1" cat "/sys/class/net/$2/address"; }
+G0=$(mac gen g0); IN0=$(mac dut in0); OUT0=$(mac dut out0); S0=$(mac sink s0)
+# Static neighbours: no Neighbour Discovery during the measurement.
+in_ns gen ip -6 neigh replace 2001:db8:10::2 lladdr "$IN0" dev g0 nud permanent
+in_ns dut ip -6 neigh replace 2001:db8:20::2 lladdr "$S0" dev out0 nud permanent
+in_ns dut ip -6 neigh replace 2001:db8:10::1 lladdr "$G0" dev in0 nud permanent
+
+payload=$(( SIZE - 62 > 0 ? SIZE - 62 : 0 ))
+frame() {   # destination address
+    echo "{ eth(da=$IN0, sa=$G0), ipv6(sa=2001:db8:10::1, da=$1, hl=64), udp(sp=4000, dp=9), fill(0x41, $payload) }"
+}
+
+counter() { in_ns "$1" cat "/sys/class/net/$2/statistics/rx_packets"; }
+task_cpu_ns() {   # pid: on-CPU ns summed over its threads
+    local total=0 t
+    for t in /proc/"$1"/task/*/schedstat; do
+        total=$(( total + $(cut -d' ' -f1 "$t" 2>/dev/null || echo 0) ))
+    done
+    echo "$total"
+}
+busy_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
+HZ=$(getconf CLK_TCK)
+
+results=()
+measure() {   # name sink-node sink-if destination
+    local name="$1" node="$2" iface="$3" destination="$4" rate_args=()
+    [[ "$RATE" -gt 0 ]] && rate_args=(-b "${RATE}pps")
+    local before after cpu_before=0 cpu_after=0 busy_before busy_after
+    before=$(counter "$node" "$iface")
+    [[ -n "$FORWARDER" ]] && cpu_before=$(task_cpu_ns "$FORWARDER")
+    busy_before=$(busy_jiffies)
+    in_ns gen timeout -s INT "$DURATION" trafgen -o g0 -P 1 --no-sock-mem "${rate_args[@]}" \
+        "$(frame "$destination")" >"$WORK/trafgen.$name" 2>&1 || true
+    sleep 0.3
+    after=$(counter "$node" "$iface")
+    [[ -n "$FORWARDER" ]] && cpu_after=$(task_cpu_ns "$FORWARDER")
+    busy_after=$(busy_jiffies)
+    local sent delivered pps fwd all
+    sent=$(tr -d '\r' <"$WORK/trafgen.$name" | awk '/packets outgoing/{print $1}' | tail -1)
+    delivered=$(( after - before ))
+    pps=$(( delivered / DURATION ))
+    if [[ -n "$FORWARDER" && $delivered -gt 0 ]]; then
+        fwd=$(( (cpu_after - cpu_before) / delivered ))
+    else
+        fwd="n/a"
+    fi
+    if [[ $delivered -gt 0 ]]; then
+        all=$(( (busy_after - busy_before) * 1000000000 / HZ / delivered ))
+    else
+        all="n/a"
+    fi
+    results+=("$(printf '%-8s %12s %12s %10s %12s %12s' "$name" "${sent:-?}" "$delivered" "$pps" "$fwd" "$all")")
+}
+
+# 1. Kernel forwarding.
+in_ns dut sysctl -qw net.ipv6.conf.all.forwarding=1
+measure kernel sink s0 2001:db8:20::2
+in_ns dut sysctl -qw net.ipv6.conf.all.forwarding=0
+
+# 2. C ring forwarder (dut's own IPv6 on in0 off, so the kernel drops its copy at once).
+if [[ -n "$RING" ]]; then
+    in_ns dut sysctl -qw net.ipv6.conf.in0.disable_ipv6=1
+    # ip netns exec execs the forwarder: $! is its PID (for schedstat).
+    ip netns exec "$(ns dut)" "$RING" -i in0 -o out0 -d "$S0" >"$WORK/ring.out" 2>&1 &
+    FORWARDER=$!
+    sleep 0.5
+    measure ring sink s0 2001:db8:20::2
+    kill -TERM "$FORWARDER"; wait "$FORWARDER" 2>/dev/null || true
+    FORWARDER=""
+    in_ns dut sysctl -qw net.ipv6.conf.in0.disable_ipv6=0
+    in_ns dut ip -6 addr replace 2001:db8:10::2/64 dev in0 nodad
+    in_ns dut ip -6 neigh replace 2001:db8:10::1 lladdr "$G0" dev in0 nud permanent
+else
+    results+=("$(printf '%-8s %s' ring 'skipped (set FWD_RING to the C forwarder source or binary)')")
+fi
+
+# 3. The engine in host mode on in0, frames to dut's own (moved) address.
+ip netns exec "$(ns dut)" "$HOMELESS" run --wire in0 --name bench --workers "$WORKERS" --busy-poll 0 \
+    --log-level warning >"$WORK/engine.log" 2>&1 &
+FORWARDER=$!
+for _ in $(seq 100); do
+    in_ns dut "$HOMELESS" show ports --name bench >/dev/null 2>&1 && break
+    sleep 0.1
+done
+in_ns dut ip -6 neigh replace 2001:db8:10::1 lladdr "$G0" dev hl0 nud permanent
+measure engine dut hl0 2001:db8:10::2
+in_ns dut "$HOMELESS" show stats --name bench >"$WORK/engine.stats" 2>&1 || true
+kill -TERM "$FORWARDER"; wait "$FORWARDER" 2>/dev/null || true
+FORWARDER=""
+
+echo "offered: ${RATE} pps (0 = as fast as possible), ${SIZE}-byte frames, ${DURATION} s per case, engine workers ${WORKERS}"
+printf '%-8s %12s %12s %10s %12s %12s\n' case sent delivered pps "fwd ns/pkt" "all ns/pkt"
+printf '%s\n' "${results[@]}"
+echo "engine counters:"
+sed 's/^/  /' "$WORK/engine.stats" | grep -E "total|^  (  inbound|  drops)|ring worker" | head -8

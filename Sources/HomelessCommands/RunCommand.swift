@@ -1,0 +1,159 @@
+import ArgumentParser
+import HomelessEngine
+import HomelessSystem
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `homeless run --wire IF ...`: runs the engine in host mode until SIGINT
+/// or SIGTERM, then puts the host's configuration back.
+public struct RunCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the engine in host mode on one or more wire interfaces.",
+        discussion: """
+            For each wire interface, host mode creates an upper port: a veth \
+            pair whose kernel side (hl0, hl1, ... by default) takes over the \
+            wire's MAC address and its IPv6 configuration (global addresses \
+            and the routes through it), while IPv6 is disabled on the wire \
+            itself. The engine's workers bridge every IPv6 frame between the \
+            wire and the engine side (hl0p, ...), so the host's IPv6 traffic, \
+            Neighbour Discovery included, passes through the engine. IPv4 and \
+            ARP on the wire are not touched.
+
+            The engine runs until SIGINT or SIGTERM; it then stops its \
+            workers, deletes the veth pair and restores the wire's IPv6 \
+            configuration exactly (addresses in order with their flags, \
+            routes with every attribute, allmulticast). A start-up that fails \
+            undoes whatever it had done; a bad option or a missing interface \
+            is reported before anything is changed.
+
+            A control socket @homeless/NAME (abstract, per network namespace) \
+            answers `homeless show`. Needs root, iproute2 and ethtool.
+
+            Exit status: 0 after SIGINT/SIGTERM/SIGHUP and a clean restore; \
+            64 for a bad option; 2 when start-up fails (the host is left as \
+            it was); 3 when an interface disappears while running.
+
+            Examples:
+              homeless run --wire eth0
+              homeless run --wire eth0 --workers 2 --log-level debug
+              homeless run --wire lnk-a --name mn --upper-name up0
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Wire interface to put the engine on (repeat for several).", valueName: "interface"))
+    public var wire: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Worker threads per wire (default: one per available CPU).", valueName: "n"))
+    public var workers: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Engine instance name; the control socket is @homeless/NAME.", valueName: "name"))
+    public var name = "default"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Kernel-side interface name of the upper port, one per --wire in order (default hl0, hl1, ...; the engine side adds 'p').",
+        valueName: "name"))
+    public var upperName: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Empty polls before a worker sleeps in poll(); 0 sleeps at once.", valueName: "n"))
+    public var busyPoll = 2000
+
+    @Option(name: .long, help: ArgumentHelp("RX ring blocks per ring (TPACKET_V3).", valueName: "n"))
+    public var rxBlocks: UInt32 = RXRingGeometry.standard.blockCount
+
+    @Option(name: .long, help: ArgumentHelp("RX ring block size in bytes (a multiple of the page size).", valueName: "bytes"))
+    public var rxBlockSize: UInt32 = RXRingGeometry.standard.blockSize
+
+    @Option(name: .long, help: ArgumentHelp("TX ring frames per ring (TPACKET_V2).", valueName: "n"))
+    public var txFrames: UInt32 = TXRingGeometry.standard.frameCount
+
+    @Flag(name: .long, help: "Do not pin worker threads to CPUs.")
+    public var noPin = false
+
+    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    public var logLevel = "info"
+
+    public init() {}
+
+    public func validate() throws {
+        guard !wire.isEmpty else { throw ValidationError("no wire interface given: use --wire IF") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("unknown log level '\(logLevel)' (trace, debug, info, notice, warning, error, critical)")
+        }
+        if let workers, !(1...64).contains(workers) { throw ValidationError("--workers must be between 1 and 64") }
+        guard busyPoll >= 0 else { throw ValidationError("--busy-poll must not be negative") }
+        guard upperName.count <= wire.count else { throw ValidationError("more --upper-name than --wire options") }
+    }
+
+    func engineConfiguration() -> EngineConfiguration {
+        let wires = wire.enumerated().map { index, name in
+            if index < upperName.count {
+                HostModeWire(wire: name, kernelSide: upperName[index], engineSide: upperName[index] + "p")
+            } else {
+                EngineConfiguration.defaultWire(name, index: index)
+            }
+        }
+        let cpus = (try? WorkerThread.availableCPUs()) ?? 1
+        var rx = RXRingGeometry.standard
+        rx.blockCount = rxBlocks
+        rx.blockSize = rxBlockSize
+        var tx = TXRingGeometry.standard
+        tx.frameCount = txFrames
+        return EngineConfiguration(
+            name: name, wires: wires, workersPerWire: workers ?? max(1, cpus), pinWorkers: !noPin,
+            rxGeometry: rx, txGeometry: tx, policy: WorkerPolicy(busyPollIterations: busyPoll))
+    }
+
+    public func run() throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "homeless.engine")
+
+        // SIGINT/SIGTERM/SIGHUP are blocked in every thread (threads inherit
+        // the mask) and taken synchronously with sigwait() below, so a
+        // signal can never interrupt set-up halfway or land in a worker.
+        // A shell starts background jobs with SIGINT ignored, and an
+        // ignored signal is discarded before sigwait() could take it: put
+        // the default disposition back first.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for signal in [SIGINT, SIGTERM, SIGHUP] {
+            Glibc.signal(signal, SIG_DFL)
+            sigaddset(&signals, signal)
+        }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        Glibc.signal(SIGPIPE, SIG_IGN)
+
+        let engine = Engine(configuration: engineConfiguration(), logger: logger)
+        do {
+            try engine.start()
+        } catch {
+            var errors = StandardErrorStream()
+            print("homeless run: \(error)", to: &errors)
+            throw ExitCode(2)
+        }
+        // Wait for a signal; once a second, check the interfaces are still
+        // there (a wire that disappears ends the run, cleaning up what is left).
+        var timeout = timespec(tv_sec: 1, tv_nsec: 0)
+        while true {
+            let received = sigtimedwait(&signals, nil, &timeout)
+            if received > 0 {
+                logger.info("signal received, shutting down", metadata: ["signal": "\(received)"])
+                break
+            }
+            if let problem = engine.healthProblem() {
+                logger.error("shutting down", metadata: ["reason": "\(problem)"])
+                engine.stop()
+                throw ExitCode(3)
+            }
+        }
+        engine.stop()
+    }
+}

@@ -1,0 +1,314 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HomelessCore
+import HomelessSystem
+import HomelessWire
+import Logging
+import Synchronization
+
+/// How an engine instance runs.
+public struct EngineConfiguration: Sendable {
+    /// Instance name: the control socket is `@homeless/<name>`.
+    public var name: String
+    public var wires: [HostModeWire]
+    /// Worker threads per wire (each owns one ring per port and direction).
+    public var workersPerWire: Int
+    /// Pin worker k to CPU k modulo the CPUs available.
+    public var pinWorkers: Bool
+    public var rxGeometry: RXRingGeometry
+    public var txGeometry: TXRingGeometry
+    public var policy: WorkerPolicy
+    /// Frames each worker may queue for the slow path.
+    public var puntQueueCapacity: Int
+
+    public init(name: String = "default", wires: [HostModeWire], workersPerWire: Int = 1, pinWorkers: Bool = true,
+                rxGeometry: RXRingGeometry = .standard, txGeometry: TXRingGeometry = .standard,
+                policy: WorkerPolicy = WorkerPolicy(), puntQueueCapacity: Int = 1024) {
+        self.name = name
+        self.wires = wires
+        self.workersPerWire = workersPerWire
+        self.pinWorkers = pinWorkers
+        self.rxGeometry = rxGeometry
+        self.txGeometry = txGeometry
+        self.policy = policy
+        self.puntQueueCapacity = puntQueueCapacity
+    }
+
+    /// Default veth names for the wire at `index`: `hl<index>` for the
+    /// kernel side, `hl<index>p` for the engine side.
+    public static func defaultWire(_ wire: String, index: Int, prefix: String = "hl") -> HostModeWire {
+        HostModeWire(wire: wire, kernelSide: "\(prefix)\(index)", engineSide: "\(prefix)\(index)p")
+    }
+
+    /// The control socket's abstract name for an instance.
+    public static func controlSocketName(_ name: String) -> String { "homeless/\(name)" }
+}
+
+/// One wire in a running engine.
+struct RunningWire {
+    var names: HostModeWire
+    var snapshot: WireSnapshot
+    var wireIndex: Int32
+    var upperIndex: Int32
+    var wireFanout: UInt16?
+    var upperFanout: UInt16?
+}
+
+/// A running engine in host mode: per wire an upper port (veth pair) and
+/// workers bridging it to the wire, a slow-path thread draining the
+/// workers' punt queues, and a control socket for `homeless show`.
+///
+/// `start()` validates everything before touching the host, then records
+/// every change in a `HostChangeJournal`; `stop()` (and a failed start)
+/// stops the threads, closes the rings and rolls the journal back.
+public final class Engine: @unchecked Sendable {
+    public let configuration: EngineConfiguration
+    let logger: Logger
+    private let journal: HostChangeJournal
+    private var wires: [RunningWire] = []
+    private(set) var workers: [ForwardingWorker] = []
+    private var threads: [WorkerThread] = []
+    private let stopSignal = StopSignal()
+    private var control: ControlListener?
+    private var slowPath: SlowPath?
+    private var stopped = false
+    /// The engine's Host Cache (slow path only; read by the control thread
+    /// under the lock).
+    let hostCache = Mutex(HostCache(clock: SystemMonotonicClock()))
+    let startedAt = SystemMonotonicClock().now
+
+    public init(configuration: EngineConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        journal = HostChangeJournal(logger: logger)
+    }
+
+    /// Everything start-up checks before changing the host.
+    public static func validate(_ configuration: EngineConfiguration) throws(EngineError) -> [WireSnapshot] {
+        guard !configuration.wires.isEmpty else { throw .noWire }
+        guard configuration.workersPerWire >= 1, configuration.workersPerWire <= 64 else {
+            throw .invalidOption("--workers must be between 1 and 64")
+        }
+        guard !configuration.name.isEmpty,
+              EngineConfiguration.controlSocketName(configuration.name).utf8.count <= ControlSocket.maximumNameLength,
+              !configuration.name.contains(where: { $0 == "/" || $0 == " " || $0 == "\n" })
+        else { throw .invalidOption("--name must be 1 to 90 characters without '/' or spaces") }
+        do {
+            try configuration.rxGeometry.validate()
+            try configuration.txGeometry.validate()
+        } catch {
+            throw .invalidOption("ring geometry: \(error)")
+        }
+        var seen = Set<String>()
+        for wire in configuration.wires {
+            for name in [wire.wire, wire.kernelSide, wire.engineSide] {
+                guard seen.insert(name).inserted else { throw .duplicateWire(name) }
+            }
+        }
+        guard geteuid() == 0 else { throw .notRoot }
+        return try configuration.wires.map { (wire) throws(EngineError) in try UpperPort.validate(wire) }
+    }
+
+    /// Validates, builds the upper ports, opens the rings, starts the
+    /// workers, moves the host's IPv6 configuration, opens the control
+    /// socket. On failure everything done so far is undone.
+    public func start() throws(EngineError) {
+        let snapshots = try Self.validate(configuration)
+        // Claim the name first: a second engine of the same name must fail
+        // before it touches the host.
+        let controlName = EngineConfiguration.controlSocketName(configuration.name)
+        do {
+            control = try ControlSocket.listen(name: controlName)
+        } catch {
+            if error.errno == EADDRINUSE { throw .controlSocketInUse(configuration.name) }
+            throw .hostConfiguration("\(error)")
+        }
+        do throws(EngineError) {
+            for (index, names) in configuration.wires.enumerated() {
+                try UpperPort.create(names, snapshot: snapshots[index], journal: journal)
+                try openLanes(wireNumber: index, names: names, snapshot: snapshots[index])
+            }
+            try startThreads()
+            for (index, names) in configuration.wires.enumerated() {
+                try UpperPort.takeOver(names, snapshot: snapshots[index], journal: journal)
+                logger.info("wire in host mode", metadata: [
+                    "wire": "\(names.wire)", "kernel-side": "\(names.kernelSide)",
+                    "engine-side": "\(names.engineSide)", "addresses": "\(snapshots[index].addresses.map(\.prefix))",
+                    "routes": "\(snapshots[index].routes.filter { !$0.isKernelManaged }.count)",
+                ])
+            }
+            startControlThread()
+        } catch {
+            logger.error("start-up failed, undoing", metadata: ["error": "\(error)"])
+            stop()
+            throw error
+        }
+        logger.info("engine running", metadata: [
+            "name": "\(configuration.name)", "control": "@\(controlName)",
+            "workers": "\(workers.count)",
+        ])
+    }
+
+    private func openLanes(wireNumber: Int, names: HostModeWire, snapshot: WireSnapshot) throws(EngineError) {
+        guard let wireAddress = snapshot.ethernetAddress else { throw .notEthernet(names.wire) }
+        let wireIndex: Int32
+        let upperIndex: Int32
+        do {
+            wireIndex = try NetworkNamespace.interfaceIndex(named: names.wire)
+            upperIndex = try NetworkNamespace.interfaceIndex(named: names.engineSide)
+        } catch {
+            throw .ring(names.wire, "\(error)")
+        }
+        let count = configuration.workersPerWire
+        var wireGroup: FanoutGroup? = count > 1 ? .unique() : nil
+        var upperGroup: FanoutGroup? = count > 1 ? .unique() : nil
+        for _ in 0..<count {
+            let lane: LaneRings
+            do {
+                let wireReceive = try openReceive(index: wireIndex, group: &wireGroup)
+                let upperReceive = try openReceive(index: upperIndex, group: &upperGroup)
+                lane = LaneRings(
+                    wireReceive: wireReceive,
+                    wireTransmit: try PacketTXRing(configuration: PacketTXConfiguration(
+                        interfaceIndex: wireIndex, geometry: configuration.txGeometry)),
+                    upperReceive: upperReceive,
+                    upperTransmit: try PacketTXRing(configuration: PacketTXConfiguration(
+                        interfaceIndex: upperIndex, geometry: configuration.txGeometry)))
+            } catch {
+                throw .ring(names.wire, "\(error)")
+            }
+            workers.append(ForwardingWorker(
+                id: workers.count, wireIndex: wireNumber, rings: lane, wireAddress: wireAddress,
+                mtu: snapshot.link.mtu, policy: configuration.policy, punt: PuntQueue(capacity: configuration.puntQueueCapacity)))
+        }
+        wires.append(RunningWire(names: names, snapshot: snapshot, wireIndex: wireIndex, upperIndex: upperIndex,
+                                 wireFanout: wireGroup?.id, upperFanout: upperGroup?.id))
+    }
+
+    /// One RX ring for IPv6 frames on `index`; the first member of a
+    /// fanout group learns the kernel-chosen id the others then join.
+    private func openReceive(index: Int32, group: inout FanoutGroup?) throws(PacketRingError) -> PacketRXRing {
+        let ring = try PacketRXRing(configuration: PacketRXConfiguration(
+            interfaceIndex: index, etherType: 0x86DD, geometry: configuration.rxGeometry, fanout: group))
+        if let current = group, current.uniqueID {
+            let id: UInt16
+            do { id = try ring.fanoutGroupID() } catch { throw .system(error) }
+            group = FanoutGroup(id: id, mode: current.mode, defragment: current.defragment, rollover: current.rollover)
+        }
+        return ring
+    }
+
+    private func startThreads() throws(EngineError) {
+        let cpus = (try? WorkerThread.availableCPUs()) ?? 1
+        let pin = configuration.pinWorkers
+        let stop = stopSignal
+        let logger = self.logger
+        for worker in workers {
+            let cpu = Int32(worker.id % max(cpus, 1))
+            do {
+                threads.append(try WorkerThread.start(name: "hl-worker-\(worker.id)") {
+                    if pin {
+                        do { try WorkerThread.pinCurrentThread(toCPU: cpu) } catch {
+                            logger.warning("cannot pin worker", metadata: ["worker": "\(worker.id)", "error": "\(error)"])
+                        }
+                    }
+                    worker.run(until: stop)
+                })
+            } catch {
+                throw .thread("\(error)")
+            }
+        }
+        var reinjectors: [Int: (upper: RawPacketSocket, wire: RawPacketSocket)] = [:]
+        for (number, wire) in wires.enumerated() {
+            do {
+                reinjectors[number] = (try RawPacketSocket(interfaceIndex: wire.upperIndex),
+                                       try RawPacketSocket(interfaceIndex: wire.wireIndex))
+            } catch {
+                throw .ring(wire.names.wire, "\(error)")
+            }
+        }
+        let slowPath = SlowPath(queues: workers.map(\.punt), reinjectors: reinjectors, logger: logger)
+        self.slowPath = slowPath
+        do {
+            threads.append(try WorkerThread.start(name: "hl-slowpath") { slowPath.run(until: stop) })
+        } catch {
+            throw .thread("\(error)")
+        }
+    }
+
+    private func startControlThread() {
+        guard let control else { return }
+        let stop = stopSignal
+        do {
+            threads.append(try WorkerThread.start(name: "hl-control") { [self] in
+                while !stop.isRaised {
+                    do {
+                        guard let connection = try control.accept(timeoutMilliseconds: 100) else { continue }
+                        let request = try connection.readRequestLine()
+                        try connection.write(Array(respond(to: request).utf8))
+                    } catch {
+                        logger.debug("control request failed", metadata: ["error": "\(error)"])
+                    }
+                }
+            })
+        } catch {
+            logger.warning("control socket thread did not start", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Stops the threads, closes the rings and puts the host back. Safe to
+    /// call more than once.
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        stopSignal.raise()
+        for thread in threads { thread.join() }
+        threads = []
+        let summary = EngineStatus(engine: self).totals
+        logger.info("engine stopping", metadata: [
+            "inbound-forwarded": "\(summary[.inboundForwarded])",
+            "outbound-forwarded": "\(summary[.outboundForwarded])", "drops": "\(summary.drops)",
+        ])
+        // The host first: closing a ring socket waits for an RCU grace
+        // period each, which on a loaded machine takes a while.
+        let failures = journal.rollBack()
+        if failures.isEmpty {
+            logger.info("host configuration restored")
+        } else {
+            logger.error("host configuration only partly restored", metadata: ["failures": "\(failures)"])
+        }
+        workers = []
+        control = nil
+        slowPath = nil
+    }
+
+    /// Why the engine cannot go on (an interface it uses is gone or was
+    /// replaced), or nil. Cheap: if_nametoindex per interface.
+    public func healthProblem() -> String? {
+        for wire in wires {
+            for (name, index) in [(wire.names.wire, wire.wireIndex), (wire.names.engineSide, wire.upperIndex)] {
+                let current = try? NetworkNamespace.interfaceIndex(named: name)
+                if current != index { return "interface \(name) disappeared" }
+            }
+        }
+        return nil
+    }
+
+    var runningWires: [RunningWire] { wires }
+    var slowPathCounters: WorkerCounters? { slowPath?.counters }
+
+    /// The text or JSON answer to one control request: `ports`, `stats` or
+    /// `cache`, optionally followed by `json`.
+    func respond(to request: String) -> String {
+        let words = request.split(separator: " ").map(String.init)
+        let json = words.contains("json")
+        let status = EngineStatus(engine: self)
+        switch words.first ?? "" {
+        case "ports": return json ? status.portsJSON() : status.portsText()
+        case "stats": return json ? status.statsJSON() : status.statsText()
+        case "cache": return json ? status.cacheJSON() : status.cacheText()
+        default: return JSONText.object([("error", JSONText.quoted("unknown request '\(request)'"))]) + "\n"
+        }
+    }
+}

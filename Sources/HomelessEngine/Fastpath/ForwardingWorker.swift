@@ -1,0 +1,303 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CHomeless
+import HomelessSystem
+import HomelessWire
+
+/// The four rings one worker owns for one wire: it receives on the wire and
+/// the upper port and transmits on both. Ownership moves to the worker's
+/// thread as a whole; the rings are then used by that thread only (except
+/// for the statistics read, which touches only the socket).
+public struct LaneRings: @unchecked Sendable {
+    public let wireReceive: PacketRXRing
+    public let wireTransmit: PacketTXRing
+    public let upperReceive: PacketRXRing
+    public let upperTransmit: PacketTXRing
+}
+
+/// How a worker behaves, fixed for its lifetime.
+public struct WorkerPolicy: Hashable, Sendable {
+    /// Empty polls of both rings before the worker sleeps in poll(): 0
+    /// sleeps at once (least CPU), larger values trade CPU for latency.
+    public var busyPollIterations: Int
+    /// poll() timeout; bounds how late a stop request is noticed.
+    public var idleTimeoutMilliseconds: Int32
+    /// Upper-layer protocol of the engine's handshake (punted).
+    public var handshakeNextHeader: UInt8
+
+    public init(busyPollIterations: Int = 2000, idleTimeoutMilliseconds: Int32 = 50, handshakeNextHeader: UInt8 = 253) {
+        self.busyPollIterations = busyPollIterations
+        self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
+        self.handshakeNextHeader = handshakeNextHeader
+    }
+}
+
+/// Which way a frame travels through host mode.
+public enum FrameDirection: UInt32, Sendable {
+    /// From the wire interface up to the host's kernel (via the upper port).
+    case inbound = 0
+    /// From the host's kernel (upper port) out of the wire interface.
+    case outbound = 1
+}
+
+/// One fast-path worker of one wire: moves frames between the wire port and
+/// the upper port, a ring block at a time. Per frame it does a
+/// non-allocating parse (`ParsedPacket.parse`), hands Mobile IPv6 signalling
+/// and the engine's handshake to the slow path through its `PuntQueue`, and
+/// copies everything else unchanged into the other port's TX ring. Every
+/// frame ends in exactly one counter: forwarded, punted, or dropped for one
+/// reason. No locks, no allocation, no `await` in the loop.
+public final class ForwardingWorker: @unchecked Sendable {
+    public let id: Int
+    public let wireIndex: Int
+    public let counters = WorkerCounters()
+    public let punt: PuntQueue
+    let rings: LaneRings
+    let wireAddress: EthernetAddress
+    let policy: WorkerPolicy
+    /// Longest frame either port may send: the Ethernet header plus the
+    /// wire's MTU, and no more than a TX slot holds.
+    let maximumFrameLength: Int
+
+    public init(id: Int, wireIndex: Int, rings: LaneRings, wireAddress: EthernetAddress, mtu: Int,
+                policy: WorkerPolicy, punt: PuntQueue) {
+        maximumFrameLength = min(14 + mtu, rings.wireTransmit.geometry.maximumFrameLength,
+                                 rings.upperTransmit.geometry.maximumFrameLength)
+        self.id = id
+        self.wireIndex = wireIndex
+        self.rings = rings
+        self.wireAddress = wireAddress
+        self.policy = policy
+        self.punt = punt
+    }
+
+    /// Punt tag: direction in bit 0, wire index above.
+    @inline(__always)
+    static func tag(wireIndex: Int, direction: FrameDirection) -> UInt32 {
+        UInt32(truncatingIfNeeded: wireIndex) << 1 | direction.rawValue
+    }
+
+    /// The worker loop; returns when `stop` is raised.
+    public func run(until stop: StopSignal) {
+        let pollSet = UnsafeMutablePointer<pollfd>.allocate(capacity: 2)
+        defer { pollSet.deallocate() }
+        pollSet[0] = pollfd(fd: rings.wireReceive.descriptor, events: Int16(POLLIN), revents: 0)
+        pollSet[1] = pollfd(fd: rings.upperReceive.descriptor, events: Int16(POLLIN), revents: 0)
+        var emptyPolls = 0
+        while !stop.isRaised {
+            var worked = false
+            if drainOneBlock(from: rings.wireReceive, to: rings.upperTransmit, direction: .inbound) { worked = true }
+            if drainOneBlock(from: rings.upperReceive, to: rings.wireTransmit, direction: .outbound) { worked = true }
+            if worked {
+                emptyPolls = 0
+                continue
+            }
+            emptyPolls += 1
+            if emptyPolls <= policy.busyPollIterations {
+                hl_cpu_relax()
+                continue
+            }
+            emptyPolls = 0
+            counters.add(.idleWaits)
+            flush(rings.upperTransmit)
+            flush(rings.wireTransmit)
+            pollSet[0].revents = 0
+            pollSet[1].revents = 0
+            let ready = poll(pollSet, 2, policy.idleTimeoutMilliseconds)
+            // A socket whose interface went away reports an error at once on
+            // every poll: sleep instead of spinning until the engine stops.
+            let failed = Int16(POLLERR | POLLHUP | POLLNVAL)
+            if ready > 0, (pollSet[0].revents | pollSet[1].revents) & failed != 0 {
+                usleep(UInt32(policy.idleTimeoutMilliseconds) * 1000)
+            }
+        }
+        flush(rings.upperTransmit)
+        flush(rings.wireTransmit)
+    }
+
+    /// Handles every frame of the next block, flushes the TX ring, then
+    /// hands the block back; false when the ring had no block ready.
+    @inline(__always)
+    func drainOneBlock(from receive: PacketRXRing, to transmit: PacketTXRing, direction: FrameDirection) -> Bool {
+        guard var block = receive.nextBlock() else { return false }
+        counters.add(.blocks)
+        block.forEachFrame { frame in handle(frame, to: transmit, direction: direction) }
+        flush(transmit)
+        receive.release(block)
+        return true
+    }
+
+    @inline(__always)
+    func flush(_ transmit: PacketTXRing) {
+        do {
+            if case .wouldBlock = try transmit.flush() { counters.add(.transmitBusy) }
+        } catch {
+            // The device refused (down, gone): frames stay queued and the
+            // next flush retries; the count shows it.
+            counters.add(.transmitBusy)
+        }
+    }
+
+    @inline(__always)
+    func handle(_ frame: RXFrame, to transmit: PacketTXRing, direction: FrameDirection) {
+        let bytes = frame.bytes
+        if direction == .inbound {
+            counters.add(.inboundPackets)
+            counters.add(.inboundBytes, UInt64(truncatingIfNeeded: frame.wireLength))
+        } else {
+            counters.add(.outboundPackets)
+            counters.add(.outboundBytes, UInt64(truncatingIfNeeded: frame.wireLength))
+        }
+        if frame.truncated { return counters.drop(DropReason(.frameTruncated)) }
+        if frame.vlanTag != nil { return counters.drop(DropReason(.vlanTagged)) }
+        let packet: ParsedPacket
+        do {
+            packet = try ParsedPacket.parse(bytes)
+        } catch {
+            return counters.drop(DropReason(error.reason))
+        }
+        if direction == .inbound, let destination = packet.ethernetDestination,
+           !destination.isMulticast, destination != wireAddress {
+            return counters.drop(DropReason(.notForHost))
+        }
+        // Draft section 4: Binding Updates/Acknowledgements/Requests and the
+        // Home Address option travel in Destination Options; they, and the
+        // engine's handshake, belong to the slow path.
+        if packet.mobilityOptions.count > 0 || packet.upperLayerProtocol.rawValue == policy.handshakeNextHeader {
+            if punt.push(bytes, tag: Self.tag(wireIndex: wireIndex, direction: direction)) {
+                counters.add(.punted)
+            } else {
+                counters.drop(DropReason(.puntQueueFull))
+            }
+            return
+        }
+        if bytes.count > maximumFrameLength {
+            // A TCP super-frame (GSO from a peer whose stack segments late,
+            // e.g. across a veth) is cut into wire-size segments here.
+            if packet.upperLayerProtocol == .tcp, segmentTCP(bytes, packet, to: transmit) {
+                return counters.add(direction == .inbound ? .inboundForwarded : .outboundForwarded)
+            }
+            return counters.drop(DropReason(.frameTooLong))
+        }
+        let completing = frame.checksumNotReady
+        if !send(bytes, to: transmit, completingChecksumOf: completing ? packet : nil) {
+            flush(transmit)
+            if !send(bytes, to: transmit, completingChecksumOf: completing ? packet : nil) {
+                return counters.drop(DropReason(.transmitRingFull))
+            }
+        }
+        if completing { counters.add(.checksumsCompleted) }
+        counters.add(direction == .inbound ? .inboundForwarded : .outboundForwarded)
+    }
+
+    /// Cuts a TCP segment larger than the MTU into segments that fit, each
+    /// in its own TX slot, the way the sender's segmentation offload would
+    /// have (RFC 9293 section 3.7: sequence numbers advance by the payload
+    /// sent; FIN and PSH only on the last segment, CWR only on the first),
+    /// with a complete checksum. False (nothing sent) when the frame is not
+    /// a segmentable TCP segment or the ring has too few free slots.
+    @inline(__always)
+    func segmentTCP(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket, to transmit: PacketTXRing) -> Bool {
+        guard !packet.isFragment, let tcpOffset = packet.upperLayerOffset, packet.ipv6Offset >= 14 else { return false }
+        let end = packet.packetEnd
+        guard tcpOffset + 20 <= end, end <= bytes.count else { return false }
+        let headerLength = Int(bytes[tcpOffset + 12] >> 4) * 4
+        let payloadStart = tcpOffset + headerLength
+        guard headerLength >= 20, payloadStart <= end else { return false }
+        let chunk = maximumFrameLength - payloadStart
+        guard chunk >= 8 else { return false }
+        let payloadLength = end - payloadStart
+        let segments = (payloadLength + chunk - 1) / chunk
+        guard segments > 1 else { return false }
+        let sequence = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: tcpOffset + 4, as: UInt32.self))
+        let flags = bytes[tcpOffset + 13]
+        let fin: UInt8 = 0x01, psh: UInt8 = 0x08, cwr: UInt8 = 0x80
+        var sent = 0
+        var position = 0
+        while position < payloadLength {
+            let length = min(chunk, payloadLength - position)
+            guard let slot = transmit.reserveSlot() else {
+                // The segments already queued go out; the rest is lost the way
+                // a congested link loses it (TCP retransmits). The frame
+                // counts as forwarded; the shortfall shows as transmit-busy.
+                flush(transmit)
+                counters.add(.transmitBusy)
+                counters.add(.segmentsCut, UInt64(sent))
+                return true
+            }
+            guard let source = bytes.baseAddress, let destination = slot.buffer.baseAddress,
+                  payloadStart + length <= slot.buffer.count else {
+                transmit.abandon(slot)
+                return sent > 0
+            }
+            destination.copyMemory(from: source, byteCount: payloadStart)
+            (destination + payloadStart).copyMemory(from: source + payloadStart + position, byteCount: length)
+            let frame = UnsafeMutableRawBufferPointer(start: destination, count: payloadStart + length)
+            let ipv6PayloadLength = payloadStart + length - (packet.ipv6Offset + 40)
+            frame.storeBytes(of: UInt16(truncatingIfNeeded: ipv6PayloadLength).bigEndian,
+                             toByteOffset: packet.ipv6Offset + 4, as: UInt16.self)
+            frame.storeBytes(of: (sequence &+ UInt32(truncatingIfNeeded: position)).bigEndian,
+                             toByteOffset: tcpOffset + 4, as: UInt32.self)
+            var segmentFlags = flags
+            if position + length < payloadLength { segmentFlags &= ~(fin | psh) }
+            if position > 0 { segmentFlags &= ~cwr }
+            frame[tcpOffset + 13] = segmentFlags
+            frame.storeBytes(of: 0, toByteOffset: tcpOffset + 16, as: UInt16.self)
+            let checksum = InternetChecksum.upperLayerChecksum(
+                source: packet.pseudoHeaderSource, destination: packet.pseudoHeaderDestination, nextHeader: .tcp,
+                message: UnsafeRawBufferPointer(rebasing: frame[tcpOffset...]))
+            frame.storeBytes(of: checksum.bigEndian, toByteOffset: tcpOffset + 16, as: UInt16.self)
+            guard transmit.submit(slot, length: payloadStart + length) else { return sent > 0 }
+            sent += 1
+            position += length
+        }
+        counters.add(.segmentsCut, UInt64(sent))
+        counters.add(.superFramesSegmented)
+        return true
+    }
+
+    /// Copies the frame into the next TX slot (the caller checked it fits);
+    /// with a packet given, completes its TCP or UDP checksum in the copy.
+    @inline(__always)
+    func send(_ bytes: UnsafeRawBufferPointer, to transmit: PacketTXRing,
+              completingChecksumOf packet: ParsedPacket?) -> Bool {
+        guard let slot = transmit.reserveSlot() else { return false }
+        guard let source = bytes.baseAddress, let destination = slot.buffer.baseAddress,
+              bytes.count <= slot.buffer.count else {
+            transmit.abandon(slot)
+            return false
+        }
+        destination.copyMemory(from: source, byteCount: bytes.count)
+        if let packet {
+            Self.completeChecksum(in: UnsafeMutableRawBufferPointer(start: destination, count: bytes.count), of: packet)
+        }
+        return transmit.submit(slot, length: bytes.count)
+    }
+
+    /// A frame the sender handed over with checksum offload pending
+    /// (TP_STATUS_CSUMNOTREADY: CHECKSUM_PARTIAL, as a veth peer's stack
+    /// sends them) carries only a partial TCP/UDP checksum; the host's
+    /// kernel behind the upper port would reject it. The checksum is
+    /// computed over the pseudo-header and the whole upper-layer message
+    /// (RFC 8200 section 8.1; a UDP result of zero is sent as 0xFFFF).
+    /// Fragments and other protocols are left alone.
+    @inline(__always)
+    static func completeChecksum(in frame: UnsafeMutableRawBufferPointer, of packet: ParsedPacket) {
+        guard !packet.isFragment, let offset = packet.upperLayerOffset else { return }
+        let field: Int
+        switch packet.upperLayerProtocol {
+        case .tcp: field = offset + 16
+        case .udp: field = offset + 6
+        default: return
+        }
+        let end = packet.packetEnd
+        guard offset < end, field + 2 <= end, end <= frame.count else { return }
+        frame.storeBytes(of: 0, toByteOffset: field, as: UInt16.self)
+        var checksum = InternetChecksum.upperLayerChecksum(
+            source: packet.pseudoHeaderSource, destination: packet.pseudoHeaderDestination,
+            nextHeader: packet.upperLayerProtocol, message: UnsafeRawBufferPointer(rebasing: frame[offset..<end]))
+        if checksum == 0 && packet.upperLayerProtocol == .udp { checksum = 0xFFFF }
+        frame.storeBytes(of: checksum.bigEndian, toByteOffset: field, as: UInt16.self)
+    }
+}

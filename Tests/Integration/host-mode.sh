@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# host-mode.sh - integration tests of `homeless run` (host mode) in the lab.
+#
+# Builds a lab of its own (scripts/lab.sh, LAB_ID hm<pid>), runs an engine on
+# mn (wire lnk-a) and one on cn (wire lnk-c) and checks, with real traffic:
+#   * a bad flag and a missing interface fail with a clear message and leave
+#     the host untouched;
+#   * ping6, a UDP exchange and an iperf3 TCP transfer pass through both
+#     engines, and the engines' counters agree with what was sent;
+#   * malformed frames are dropped under their parser reason, Mobile IPv6
+#     signalling is punted to the slow path;
+#   * stopping an engine (SIGTERM, SIGINT) restores addresses, routes, links
+#     and qdiscs;
+#   * a flood that overruns the RX ring is counted, and forwarding goes on.
+#
+# usage: HOMELESS=path/to/homeless Tests/Integration/host-mode.sh
+# Exit status: 0 all passed, 1 a check failed, 77 skipped (not root, or a
+# tool missing). The last line is "N passed, M failed".
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+HOMELESS="${HOMELESS:-$ROOT/.build/debug/homeless}"
+FRAMES="$HERE/frames.py"
+LAB="$ROOT/scripts/lab.sh"
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "host-mode.sh: skipped (needs root for network namespaces)"
+    exit 77
+fi
+for tool in ip ethtool iperf3 python3; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "host-mode.sh: skipped ($tool is not installed)"
+        exit 77
+    fi
+done
+if [[ ! -x "$HOMELESS" ]]; then
+    echo "host-mode.sh: no homeless binary at $HOMELESS (set HOMELESS)" >&2
+    exit 1
+fi
+
+export LAB_ID="${LAB_ID:-hm$$}"
+WORK="$(mktemp -d)"
+declare -A ENGINE_PID=()
+passed=0
+failed=0
+
+in_ns() { local node="$1"; shift; ip netns exec "hl-$LAB_ID-$node" "$@"; }
+
+stop_engine() {   # node signal
+    local node="$1" signal="${2:-TERM}" pid="${ENGINE_PID[$1]:-}"
+    [[ -n "$pid" ]] || return 0
+    kill "-$signal" "$pid" 2>/dev/null
+    local status=0
+    # Closing ring sockets waits for RCU grace periods: allow for a slow,
+    # loaded machine before giving up.
+    for _ in $(seq 600); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -9 "$pid" 2>/dev/null
+        status=137
+    fi
+    wait "$pid" 2>/dev/null || status=$?
+    unset "ENGINE_PID[$node]"
+    return "$status"
+}
+
+cleanup() {
+    local node
+    for node in "${!ENGINE_PID[@]}"; do
+        kill -CONT "${ENGINE_PID[$node]}" 2>/dev/null
+        stop_engine "$node" TERM || true
+    done
+    bash "$LAB" down >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pass() { passed=$((passed + 1)); echo "ok   $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+check() {   # description command...
+    local description="$1"; shift
+    if "$@"; then pass "$description"; else fail "$description"; fi
+}
+
+# The host state an engine must leave as it found it. Routes are compared
+# as a set: re-enabling IPv6 on the wire re-creates its fe80::/64 route
+# after those of the other interfaces, which changes only the listing order.
+snapshot() {   # node file
+    {
+        echo "## addresses"; in_ns "$1" ip -6 addr
+        echo "## routes"; in_ns "$1" ip -6 route | sort
+        echo "## links"; in_ns "$1" ip -o link | sed 's/ *\\ *link\/ether.*//'
+        echo "## qdiscs"; in_ns "$1" tc qdisc
+        echo "## ingress filters"; for dev in lnk-a lnk-b lnk-c; do in_ns "$1" tc filter show dev "$dev" ingress 2>/dev/null; done
+    } >"$2"
+}
+
+same_as() {   # node file
+    snapshot "$1" "$WORK/now"
+    if diff -u "$2" "$WORK/now"; then return 0; fi
+    return 1
+}
+
+start_engine() {   # node wire extra-args...
+    local node="$1" wire="$2"; shift 2
+    # `ip netns exec` execs the engine, so $! is the engine's own PID (a
+    # shell function here would put a subshell in between).
+    ip netns exec "hl-$LAB_ID-$node" "$HOMELESS" run --wire "$wire" --name "$node" --log-level notice "$@" \
+        >"$WORK/$node.log" 2>&1 &
+    ENGINE_PID[$node]=$!
+    for _ in $(seq 100); do
+        if in_ns "$node" "$HOMELESS" show ports --name "$node" >/dev/null 2>&1; then return 0; fi
+        kill -0 "${ENGINE_PID[$node]}" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "engine on $node did not start:"; cat "$WORK/$node.log"
+    return 1
+}
+
+stats() { in_ns "$1" "$HOMELESS" show stats --json --name "$1"; }
+
+# Evaluates a Python expression over the stats JSON `d`.
+stat() {   # node expression
+    stats "$1" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
+}
+
+total() { stat "$1" "d['totals']['$2']"; }
+drops_for() { stat "$1" "d['totals']['drops-by-reason']['$2']"; }
+
+within() {   # value low high
+    [[ "$1" -ge "$2" && "$1" -le "$3" ]]
+}
+
+ping6_ok() { in_ns mn ping -6 -c "${2:-3}" -i 0.2 -W 2 "$1" >/dev/null; }
+ping6_from() { in_ns "$1" ping -6 -c 2 -i 0.2 -W 2 "$2" >/dev/null; }
+
+# Every frame a ring delivered was counted once: forwarded, punted or dropped.
+# A frame may sit in a ring between the two reads (a late ND or MLD frame):
+# read again a few times before calling it a mismatch.
+counters_balance() {   # node
+    local attempt
+    for attempt in 1 2 3 4 5; do
+        counters_balance_once "$1" && return 0
+        sleep 0.3
+    done
+    return 1
+}
+counters_balance_once() {   # node
+    stat "$1" "(lambda t, r: t['inbound-packets'] + t['outbound-packets'] == t['inbound-forwarded'] + t['outbound-forwarded'] + t['punted'] + t['drops'] and sum(x['packets'] - x['drops'] for x in r) == t['inbound-packets'] + t['outbound-packets'])(d['totals'], d['rings'])" | grep -qx True
+}
+
+started=$(date +%s)
+bash "$LAB" up >"$WORK/lab.log" 2>&1 || { cat "$WORK/lab.log"; exit 1; }
+snapshot mn "$WORK/mn.before"
+snapshot cn "$WORK/cn.before"
+
+# --- errors before any change ------------------------------------------------
+in_ns mn "$HOMELESS" run --wire lnk-a --bogus >"$WORK/out" 2>"$WORK/err"
+status=$?
+check "bad flag exits non-zero" test "$status" -ne 0
+check "bad flag is named" grep -q "Unknown option '--bogus'" "$WORK/err"
+check "bad flag leaves mn untouched" same_as mn "$WORK/mn.before"
+
+in_ns mn "$HOMELESS" run --wire nosuch0 >"$WORK/out" 2>"$WORK/err"
+status=$?
+check "missing interface exits non-zero" test "$status" -ne 0
+check "missing interface gives one clear line" \
+    test "$(cat "$WORK/err")" = "homeless run: no interface named 'nosuch0' in this network namespace"
+check "missing interface leaves mn untouched" same_as mn "$WORK/mn.before"
+
+in_ns mn "$HOMELESS" show stats --name nothing-here >"$WORK/out" 2>"$WORK/err"
+status=$?
+check "show without an engine fails clearly" \
+    test "$status" -ne 0 -a "$(cat "$WORK/err")" = "homeless show: no engine named 'nothing-here' runs in this network namespace (@homeless/nothing-here)"
+
+# --- traffic through two engines --------------------------------------------
+check "engine starts on mn" start_engine mn lnk-a --workers 1
+check "engine starts on cn" start_engine cn lnk-c --workers 2
+check "mn's address moved to hl0" bash -c "ip netns exec hl-$LAB_ID-mn ip -6 addr show dev hl0 | grep -q '2001:db8:a::10/64'"
+check "mn's default route goes through hl0" bash -c "ip netns exec hl-$LAB_ID-mn ip -6 route show default | grep -q 'via 2001:db8:a::1 dev hl0 metric 100'"
+check "lnk-a carries no IPv6 of the kernel" bash -c "! ip netns exec hl-$LAB_ID-mn ip -6 addr show dev lnk-a | grep -q inet6"
+in_ns mn "$HOMELESS" run --wire lnk-b --name mn --upper-name up9 >"$WORK/out" 2>"$WORK/err"
+status=$?
+check "a second engine of the same name is refused" \
+    test "$status" -ne 0 -a "$(cat "$WORK/err")" = "homeless run: an engine named 'mn' already runs in this network namespace (@homeless/mn is in use)"
+check "the refused engine left lnk-b alone" bash -c "ip netns exec hl-$LAB_ID-mn ip -6 addr show dev lnk-b | grep -q 2001:db8:b::10 && ! ip netns exec hl-$LAB_ID-mn ip link show up9 2>/dev/null"
+check "ping6 mn -> cn through both engines" ping6_ok 2001:db8:c::20 5
+# Neighbour Discovery both ways through the engine: forget every neighbour,
+# then rt must find mn's address on the wire, and mn must find rt's.
+in_ns rt ip -6 neigh flush dev lnk-a
+in_ns mn ip -6 neigh flush dev hl0
+check "ping6 rt -> mn (rt resolves mn's address through the engine)" ping6_from rt 2001:db8:a::10
+check "rt learnt mn's wire MAC address" \
+    bash -c "ip netns exec hl-$LAB_ID-rt ip -6 neigh show 2001:db8:a::10 dev lnk-a | grep -q \"lladdr $(in_ns mn cat /sys/class/net/lnk-a/address)\""
+in_ns mn ip -6 neigh flush dev hl0
+check "ping6 mn -> rt (mn resolves rt through the engine)" ping6_ok 2001:db8:a::1 2
+check "mn's neighbour table lives on hl0" bash -c "ip netns exec hl-$LAB_ID-mn ip -6 neigh show dev hl0 | grep -q 2001:db8:a::1"
+
+mn_out_before=$(total mn outbound-forwarded); mn_in_before=$(total mn inbound-forwarded)
+cn_out_before=$(total cn outbound-forwarded); cn_in_before=$(total cn inbound-forwarded)
+in_ns cn python3 "$FRAMES" udp-echo-server 2001:db8:c::20 5001 300 &
+server=$!
+sleep 0.3
+echoed=$(in_ns mn python3 "$FRAMES" udp-client 2001:db8:c::20 5001 300)
+wait "$server"
+check "UDP: 300 datagrams echoed through both engines (got $echoed)" test "$echoed" -eq 300
+sleep 0.2
+mn_out=$(( $(total mn outbound-forwarded) - mn_out_before )); mn_in=$(( $(total mn inbound-forwarded) - mn_in_before ))
+cn_out=$(( $(total cn outbound-forwarded) - cn_out_before )); cn_in=$(( $(total cn inbound-forwarded) - cn_in_before ))
+# 300 datagrams each way, plus at most a few Neighbour Discovery frames.
+check "mn counted the 300 datagrams it sent (+$mn_out)" within "$mn_out" 300 320
+check "mn counted the 300 echoes it received (+$mn_in)" within "$mn_in" 300 320
+check "cn counted the 300 datagrams it received (+$cn_in)" within "$cn_in" 300 320
+check "cn counted the 300 echoes it sent (+$cn_out)" within "$cn_out" 300 320
+
+cn_bytes_before=$(total cn inbound-bytes)
+in_ns cn iperf3 -s -1 -B 2001:db8:c::20 -p 5201 >/dev/null 2>&1 &
+server=$!
+sleep 0.3
+if in_ns mn timeout 30 iperf3 -c 2001:db8:c::20 -p 5201 -t 3 -J >"$WORK/iperf.json" 2>&1; then
+    received=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"])' "$WORK/iperf.json")
+    pass "iperf3 TCP through both engines ($((received * 8 / 3 / 1000000)) Mbit/s)"
+    cn_bytes=$(( $(total cn inbound-bytes) - cn_bytes_before ))
+    check "cn's inbound bytes cover the TCP payload ($cn_bytes >= $received)" test "$cn_bytes" -ge "$received"
+else
+    fail "iperf3 TCP through both engines"; cat "$WORK/iperf.json"
+fi
+wait "$server" 2>/dev/null
+check "no drops on mn after normal traffic" test "$(total mn drops)" -eq 0
+check "no drops on cn after normal traffic" test "$(total cn drops)" -eq 0
+sleep 0.3
+check "mn's counters balance with its rings" counters_balance mn
+check "cn's counters balance with its rings" counters_balance cn
+
+# --- parser drops and slow-path punts ----------------------------------------
+mn_mac=$(in_ns mn cat /sys/class/net/lnk-a/address)
+bad_before=$(drops_for mn bad-version); punted_before=$(total mn punted)
+in_ns rt python3 "$FRAMES" send lnk-a "$mn_mac" bad-version 3
+in_ns rt python3 "$FRAMES" send lnk-a "$mn_mac" home-address 2
+sleep 0.3
+check "malformed frames dropped as bad-version" test $(( $(drops_for mn bad-version) - bad_before )) -eq 3
+check "Home Address option frames punted to the slow path" test $(( $(total mn punted) - punted_before )) -eq 2
+check "slow path re-injected the punted frames" test "$(stat mn "d['slow-path']['reinjected']")" -ge 2
+
+# --- stop and restore ---------------------------------------------------------
+stop_engine mn TERM
+check "engine on mn exits 0 on SIGTERM" test $? -eq 0
+check "mn restored exactly (addresses, routes, links, qdiscs)" same_as mn "$WORK/mn.before"
+check "mn reaches cn's engine directly after the stop" ping6_ok 2001:db8:c::20 2
+
+# A plain peer on a veth sends UDP with checksum offload pending
+# (CHECKSUM_PARTIAL); cn's engine completes the checksums.
+completed_before=$(total cn checksums-completed)
+in_ns cn python3 "$FRAMES" udp-echo-server 2001:db8:c::20 5002 50 &
+server=$!
+sleep 0.3
+echoed=$(in_ns mn python3 "$FRAMES" udp-client 2001:db8:c::20 5002 50)
+wait "$server"
+check "UDP from a plain peer through cn's engine (got $echoed of 50)" test "$echoed" -eq 50
+completed=$(( $(total cn checksums-completed) - completed_before ))
+check "cn completed the plain peer's pending checksums ($completed)" test "$completed" -ge 50
+
+# The plain peer's TCP stack hands the veth 64 KB super-frames (TSO);
+# cn's engine cuts them into wire-size segments.
+segmented_before=$(total cn super-frames-segmented)
+in_ns cn iperf3 -s -1 -B 2001:db8:c::20 -p 5202 >/dev/null 2>&1 &
+server=$!
+sleep 0.3
+if in_ns mn timeout 30 iperf3 -c 2001:db8:c::20 -p 5202 -t 2 -J >"$WORK/iperf-plain.json" 2>&1; then
+    received=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"])' "$WORK/iperf-plain.json")
+    pass "iperf3 TCP from a plain peer through cn's engine ($((received * 8 / 2 / 1000000)) Mbit/s)"
+else
+    fail "iperf3 TCP from a plain peer through cn's engine"; cat "$WORK/iperf-plain.json"
+fi
+wait "$server" 2>/dev/null
+segmented=$(( $(total cn super-frames-segmented) - segmented_before ))
+check "cn cut the peer's super-frames into segments ($segmented)" test "$segmented" -gt 0
+check "no frame-too-long drops on cn" test "$(drops_for cn frame-too-long)" -eq 0
+
+# --- ring overrun --------------------------------------------------------------
+check "engine restarts on mn with a small ring" start_engine mn lnk-a --workers 1 --rx-blocks 2 --rx-block-size 65536
+check "ping6 through the restarted engine" ping6_ok 2001:db8:c::20 2
+kill -STOP "${ENGINE_PID[mn]}"
+in_ns rt python3 "$FRAMES" send lnk-a "$mn_mac" flood 3000 1000
+kill -CONT "${ENGINE_PID[mn]}"
+sleep 0.5
+ring_drops=$(stat mn "sum(r['drops'] for r in d['rings'] if r['interface'] == 'lnk-a')")
+check "ring overrun counted in PACKET_STATISTICS ($ring_drops drops)" test "$ring_drops" -gt 0
+check "engine forwards after the overrun" ping6_ok 2001:db8:c::20 3
+check "counters balance after the overrun" counters_balance mn
+
+stop_engine mn TERM
+check "engine on mn exits 0 again" test $? -eq 0
+stop_engine cn INT
+check "engine on cn exits 0 on SIGINT" test $? -eq 0
+check "mn restored exactly after the second run" same_as mn "$WORK/mn.before"
+check "cn restored exactly" same_as cn "$WORK/cn.before"
+check "lab works without engines" ping6_ok 2001:db8:c::20 2
+
+echo "host-mode integration: $(( $(date +%s) - started )) s"
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
