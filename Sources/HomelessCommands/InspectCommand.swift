@@ -1,7 +1,7 @@
 import ArgumentParser
 import HomelessWire
 
-/// `homeless inspect CAPTURE [--json]`: decodes every packet of a pcap or
+/// `homeless inspect CAPTURE [--json] [--sa FILE]`: decodes every packet of a pcap or
 /// pcapng capture the way the engine's wire parsers see it.
 public struct InspectCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -26,6 +26,14 @@ public struct InspectCommand: ParsableCommand {
 
             With --json, each packet is one JSON object on its own line, in \
             capture order; the fields are documented in docs/INSPECT.md.
+
+            With --sa FILE, every SA of the setkey(8)-syntax FILE is installed \
+            as an inbound SA and each packet's AH is verified in capture order \
+            with the anti-replay windows running. Each packet gets one verdict: \
+            ok, bad-icv, unknown-spi, replay, no-ah or malformed (the text line \
+            "ah-verdict ...", the JSON member "ah_verdict"). Problems in FILE \
+            are reported as "error: FILE:LINE:COLUMN: message" and end the \
+            command with exit status 1 before any packet is read.
             """
     )
 
@@ -38,12 +46,17 @@ public struct InspectCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not check option padding (RFC 4942 2.1.9.5) or Mobile IPv6 option alignment.")
     public var lenient = false
 
+    @Option(name: .customLong("sa"),
+            help: ArgumentHelp("Verify each packet's AH with the SAs in this setkey(8)-syntax file.", valueName: "file"))
+    public var securityAssociations: String?
+
     public init() {}
 
     public func run() throws {
         var output = StandardOutputStream()
         var errors = StandardErrorStream()
-        let options = Inspector.Options(format: json ? .json : .text, lenient: lenient)
+        let options = Inspector.Options(format: json ? .json : .text, lenient: lenient,
+                                        securityAssociationsPath: securityAssociations)
         let status = Inspector.run(path: capture, options: options, output: &output, errors: &errors)
         if status != 0 { throw ExitCode(status) }
     }

@@ -19,6 +19,9 @@ extension PacketDissection {
         members.append(InspectionMember("headers", .array(headers.map(\.jsonValue))))
         members.append(InspectionMember("upper", upper.map(\.jsonValue) ?? .null))
         members.append(InspectionMember("error", error.map(\.jsonValue) ?? .null))
+        if let ahVerification {
+            members.append(contentsOf: ahVerdictMembers(ahVerification))
+        }
         return .object(members)
     }
 }

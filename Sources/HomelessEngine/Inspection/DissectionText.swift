@@ -31,6 +31,9 @@ extension PacketDissection {
         if let error {
             lines.append("  error: \(error.reason) at offset \(error.offset)")
         }
+        if let ahVerification {
+            lines.append("  ah-verdict \(ahVerdictText(ahVerification))")
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -1,3 +1,4 @@
+public import HomelessSecurity
 import HomelessWire
 
 /// Everything `homeless inspect` decoded from one captured packet: the link
@@ -30,6 +31,11 @@ public struct PacketDissection: Sendable {
     public var upper: DissectedUpperLayer?
     /// The first problem found, at its absolute offset; nil for a well-formed packet.
     public var error: DissectionError?
+    /// Where the IPv6 header starts (after any link-layer header), when one was found.
+    public var networkOffset: Int?
+    /// The AH check of `homeless inspect --sa` (nil without `--sa`). Its
+    /// offsets count from the IPv6 header; add `networkOffset` for absolute ones.
+    public var ahVerification: AHVerification?
 
     public init(index: Int, timestamp: CaptureTimestamp?, originalLength: Int, capturedLength: Int,
                 linkType: CaptureLinkType, interfaceID: Int?) {

@@ -61,6 +61,7 @@ public struct PacketDissector: Sendable {
         dissection.headers = walk.result.headers
         dissection.upper = walk.result.upper
         dissection.error = walk.result.error
+        dissection.networkOffset = walk.ipv6Offset.map { $0 + framing.headerLength }
     }
 }
 
