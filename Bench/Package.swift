@@ -1,0 +1,27 @@
+// swift-tools-version:6.1
+//
+// Microbenchmarks (package-benchmark). Run from this directory:
+//   swift package --allow-writing-to-package-directory benchmark
+// See docs/PERFORMANCE.md for the recorded results and how to reproduce them.
+import PackageDescription
+
+let package = Package(
+    name: "HomelessBench",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "Homeless", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "WireAndCache",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "HomelessWire", package: "Homeless"),
+                .product(name: "HomelessCore", package: "Homeless"),
+            ],
+            path: "Benchmarks/WireAndCache",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
