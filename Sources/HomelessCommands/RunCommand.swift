@@ -30,6 +30,21 @@ public struct RunCommand: ParsableCommand {
             undoes whatever it had done; a bad option or a missing interface \
             is reported before anything is changed.
 
+            With --sa FILE the engine loads manually keyed AH security \
+            associations in setkey(8) syntax (`add SRC DST ah SPI -A \
+            hmac-sha256 0xKEY;`). An SA whose destination is one of the \
+            host's addresses is inbound, one whose source is, outbound; \
+            others are ignored, so one file can serve both ends. With SAs \
+            the engine runs Homeless Mobile IPv6 toward the peers they \
+            cover: a TCP connection opened to such a peer gets a Host Cache \
+            entry and, after the first reply, an AH-protected Initial \
+            Binding Update; received Binding Updates are verified and \
+            acknowledged; when the host's addresses change the peers are \
+            told, and packets are translated between the addresses the \
+            connection started with (its ULIDs) and the current locators. \
+            A file that does not parse is reported with line and column, \
+            and nothing is started.
+
             A control socket @homeless/NAME (abstract, per network namespace) \
             answers `homeless show`. Needs root, iproute2 and ethtool.
 
@@ -41,6 +56,7 @@ public struct RunCommand: ParsableCommand {
               homeless run --wire eth0
               homeless run --wire eth0 --workers 2 --log-level debug
               homeless run --wire lnk-a --name mn --upper-name up0
+              homeless run --wire eth0 --sa /etc/homeless/sa.conf
             """
     )
 
@@ -70,6 +86,11 @@ public struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("TX ring frames per ring (TPACKET_V2).", valueName: "n"))
     public var txFrames: UInt32 = TXRingGeometry.standard.frameCount
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Manually keyed AH security associations in setkey(8) syntax (enables mobility toward the peers they cover).",
+        valueName: "file"))
+    public var sa: String?
+
     @Flag(name: .long, help: "Do not pin worker threads to CPUs.")
     public var noPin = false
 
@@ -88,7 +109,7 @@ public struct RunCommand: ParsableCommand {
         guard upperName.count <= wire.count else { throw ValidationError("more --upper-name than --wire options") }
     }
 
-    func engineConfiguration() -> EngineConfiguration {
+    func engineConfiguration() throws(EngineError) -> EngineConfiguration {
         let wires = wire.enumerated().map { index, name in
             if index < upperName.count {
                 HostModeWire(wire: name, kernelSide: upperName[index], engineSide: upperName[index] + "p")
@@ -104,7 +125,9 @@ public struct RunCommand: ParsableCommand {
         tx.frameCount = txFrames
         return EngineConfiguration(
             name: name, wires: wires, workersPerWire: workers ?? max(1, cpus), pinWorkers: !noPin,
-            rxGeometry: rx, txGeometry: tx, policy: WorkerPolicy(busyPollIterations: busyPoll))
+            rxGeometry: rx, txGeometry: tx, policy: WorkerPolicy(busyPollIterations: busyPoll),
+            manualKeying: try sa.map { (path) throws(EngineError) in try ManualKeyingFile.load(path: path) },
+            manualKeyingPath: sa ?? "")
     }
 
     public func run() throws {
@@ -131,7 +154,15 @@ public struct RunCommand: ParsableCommand {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         Glibc.signal(SIGPIPE, SIG_IGN)
 
-        let engine = Engine(configuration: engineConfiguration(), logger: logger)
+        let configuration: EngineConfiguration
+        do {
+            configuration = try engineConfiguration()
+        } catch {
+            var errors = StandardErrorStream()
+            print("homeless run: \(error)", to: &errors)
+            throw ExitCode(64)
+        }
+        let engine = Engine(configuration: configuration, logger: logger)
         do {
             try engine.start()
         } catch {

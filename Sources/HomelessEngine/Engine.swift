@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HomelessCore
+import HomelessSecurity
 import HomelessSystem
 import HomelessWire
 import Logging
@@ -21,10 +22,18 @@ public struct EngineConfiguration: Sendable {
     public var policy: WorkerPolicy
     /// Frames each worker may queue for the slow path.
     public var puntQueueCapacity: Int
+    /// Manually keyed SAs (`--sa FILE`, setkey syntax) and the file's name
+    /// for messages. Without SAs no Binding Update can be sent or accepted
+    /// (draft 2.4) and every peer is a plain peer.
+    public var manualKeying: ManualKeyingConfiguration?
+    public var manualKeyingPath: String
 
     public init(name: String = "default", wires: [HostModeWire], workersPerWire: Int = 1, pinWorkers: Bool = true,
                 rxGeometry: RXRingGeometry = .standard, txGeometry: TXRingGeometry = .standard,
-                policy: WorkerPolicy = WorkerPolicy(), puntQueueCapacity: Int = 1024) {
+                policy: WorkerPolicy = WorkerPolicy(), puntQueueCapacity: Int = 1024,
+                manualKeying: ManualKeyingConfiguration? = nil, manualKeyingPath: String = "") {
+        self.manualKeying = manualKeying
+        self.manualKeyingPath = manualKeyingPath
         self.name = name
         self.wires = wires
         self.workersPerWire = workersPerWire
@@ -75,8 +84,11 @@ public final class Engine: @unchecked Sendable {
     private var stopped = false
     /// The engine's Host Cache (slow path only; read by the control thread
     /// under the lock).
-    let hostCache = Mutex(HostCache(clock: SystemMonotonicClock()))
+    let hostCache = HostCacheAccess(HostCache(clock: SystemMonotonicClock()))
     let startedAt = SystemMonotonicClock().now
+    /// Per-peer ULID <-> locator translations: the slow path publishes,
+    /// the workers read without locks.
+    let translations = TranslationTable()
 
     public init(configuration: EngineConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -129,7 +141,7 @@ public final class Engine: @unchecked Sendable {
                 try UpperPort.create(names, snapshot: snapshots[index], journal: journal)
                 try openLanes(wireNumber: index, names: names, snapshot: snapshots[index])
             }
-            try startThreads()
+            try startThreads(snapshots: snapshots)
             for (index, names) in configuration.wires.enumerated() {
                 try UpperPort.takeOver(names, snapshot: snapshots[index], journal: journal)
                 logger.info("wire in host mode", metadata: [
@@ -138,6 +150,7 @@ public final class Engine: @unchecked Sendable {
                     "routes": "\(snapshots[index].routes.filter { !$0.isKernelManaged }.count)",
                 ])
             }
+            slowPath?.startWatchingAddresses()
             startControlThread()
         } catch {
             logger.error("start-up failed, undoing", metadata: ["error": "\(error)"])
@@ -180,7 +193,8 @@ public final class Engine: @unchecked Sendable {
             }
             workers.append(ForwardingWorker(
                 id: workers.count, wireIndex: wireNumber, rings: lane, wireAddress: wireAddress,
-                mtu: snapshot.link.mtu, policy: configuration.policy, punt: PuntQueue(capacity: configuration.puntQueueCapacity)))
+                mtu: snapshot.link.mtu, policy: configuration.policy, punt: PuntQueue(capacity: configuration.puntQueueCapacity),
+                translations: translations))
         }
         wires.append(RunningWire(names: names, snapshot: snapshot, wireIndex: wireIndex, upperIndex: upperIndex,
                                  wireFanout: wireGroup?.id, upperFanout: upperGroup?.id))
@@ -199,7 +213,7 @@ public final class Engine: @unchecked Sendable {
         return ring
     }
 
-    private func startThreads() throws(EngineError) {
+    private func startThreads(snapshots: [WireSnapshot]) throws(EngineError) {
         let cpus = (try? WorkerThread.availableCPUs()) ?? 1
         let pin = configuration.pinWorkers
         let stop = stopSignal
@@ -228,7 +242,25 @@ public final class Engine: @unchecked Sendable {
                 throw .ring(wire.names.wire, "\(error)")
             }
         }
-        let slowPath = SlowPath(queues: workers.map(\.punt), reinjectors: reinjectors, logger: logger)
+        let localAddresses = snapshots.flatMap { snapshot in
+            snapshot.addresses.compactMap { address in address.prefix.split(separator: "/").first.flatMap { IPv6Address(String($0)) } }
+        }
+        var database = SecurityAssociationDatabase()
+        if let manual = configuration.manualKeying {
+            database = try ManualKeyingFile.database(manual, path: configuration.manualKeyingPath,
+                                                     localAddresses: Set(localAddresses))
+            logger.info("security associations loaded", metadata: [
+                "file": "\(configuration.manualKeyingPath)", "count": "\(database.count)",
+                "outbound": "\(database.associations.filter { $0.direction == .outbound }.count)",
+            ])
+        }
+        let mobility = MobilityController(hostCache: hostCache, securityAssociations: database,
+                                          localAddresses: localAddresses,
+                                          seed: UInt64(truncatingIfNeeded: SystemMonotonicClock().now.nanoseconds) ^ UInt64(getpid()))
+        let watcher = configuration.manualKeying == nil ? nil
+            : LocalAddressWatcher(devices: wires.map(\.names.kernelSide), logger: logger)
+        let slowPath = SlowPath(queues: workers.map(\.punt), reinjectors: reinjectors, mobility: mobility,
+                                addresses: watcher, hostCache: hostCache, translations: translations, logger: logger)
         self.slowPath = slowPath
         do {
             threads.append(try WorkerThread.start(name: "hl-slowpath") { slowPath.run(until: stop) })

@@ -24,15 +24,15 @@ import Testing
         return nil
     }
 
-    @Test(.enabled(if: isRoot, "needs root for network namespaces"), .timeLimit(.minutes(3)))
-    func hostModeInTheLab() throws {
-        let binary = try #require(Self.homelessBinary, "the homeless executable was not built next to the tests")
+    /// Runs one lab script with the built binary; its output, exit status.
+    static func runLabScript(_ name: String, labID: String) throws -> (text: String, status: Int32) {
+        let binary = try #require(homelessBinary, "the homeless executable was not built next to the tests")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Self.packageRoot.appendingPathComponent("Tests/Integration/host-mode.sh").path]
+        process.arguments = [packageRoot.appendingPathComponent("Tests/Integration/\(name)").path]
         var environment = ProcessInfo.processInfo.environment
         environment["HOMELESS"] = binary.path
-        environment["LAB_ID"] = "hmt\(getpid() % 100000)"
+        environment["LAB_ID"] = labID
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output
@@ -40,10 +40,29 @@ import Testing
         try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        return (text, process.terminationStatus)
+    }
+
+    static func expectAllPassed(_ text: String, status: Int32) {
         let failures = text.split(separator: "\n").filter { $0.hasPrefix("FAIL") }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))\n\(text)")
         // 77 would mean a tool is missing: that is a failure here, not a skip.
-        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(status == 0, "\(text)")
         #expect(text.contains(" passed, 0 failed"))
+    }
+
+    @Test(.enabled(if: isRoot, "needs root for network namespaces"), .timeLimit(.minutes(3)))
+    func hostModeInTheLab() throws {
+        let (text, status) = try Self.runLabScript("host-mode.sh", labID: "hmt\(getpid() % 100000)")
+        Self.expectAllPassed(text, status: status)
+    }
+
+    /// Tests/Integration/mobility.sh: an iperf3 TCP transfer mn -> cn
+    /// survives mn's renumbering; Binding Updates with manual AH SAs,
+    /// ULID translation, the outage as seen on the router.
+    @Test(.enabled(if: isRoot, "needs root for network namespaces"), .timeLimit(.minutes(2)))
+    func transferSurvivesRenumbering() throws {
+        let (text, status) = try Self.runLabScript("mobility.sh", labID: "mbt\(getpid() % 100000)")
+        Self.expectAllPassed(text, status: status)
     }
 }

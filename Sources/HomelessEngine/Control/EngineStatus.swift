@@ -145,6 +145,9 @@ struct EngineStatus {
             ("slow-path", JSONText.object([
                 ("reinjected", JSONText.number(slow[.puntedReinjected])),
                 ("failed", JSONText.number(slow.drops)),
+                ("signalling-consumed", JSONText.number(slow[.signallingConsumed])),
+                ("signalling-sent", JSONText.number(slow[.signallingSent])),
+                ("signalling-rejected", JSONText.number(slow.dropsByReason[DropReason(.signallingRejected).index])),
             ])),
         ]) + "\n"
     }
@@ -191,7 +194,7 @@ struct EngineStatus {
     }
 
     func cacheReport() -> CacheReport {
-        engine.hostCache.withLock { cache in
+        engine.hostCache.read { cache in
             CacheReport(entryCount: cache.entryCount, foreignAddressCount: cache.foreignAddressCount,
                         localAddressCount: cache.localAddressCount,
                         entries: cache.entryIDs.compactMap { cache.entry($0) })

@@ -23,6 +23,9 @@ public struct DropReason: Hashable, Sendable, CustomStringConvertible {
         case transmitRingFull = "transmit-ring-full"
         /// The frame is longer than a TX slot holds.
         case frameTooLong = "frame-too-long"
+        /// Slow path: a Binding Update or Acknowledgement that failed AH
+        /// verification, did not decode, or that the Host Cache refused.
+        case signallingRejected = "signalling-rejected"
     }
 
     /// Stored once: a synthesized `allCases` builds a new array on every
@@ -48,6 +51,7 @@ public struct DropReason: Hashable, Sendable, CustomStringConvertible {
         case .puntQueueFull: 3
         case .transmitRingFull: 4
         case .frameTooLong: 5
+        case .signallingRejected: 6
         }
         index = Self.wireReasonCount + offset
     }

@@ -60,8 +60,19 @@ public final class ForwardingWorker: @unchecked Sendable {
     /// wire's MTU, and no more than a TX slot holds.
     let maximumFrameLength: Int
 
-    public init(id: Int, wireIndex: Int, rings: LaneRings, wireAddress: EthernetAddress, mtu: Int,
-                policy: WorkerPolicy, punt: PuntQueue) {
+    /// Per-peer ULID <-> locator translations (read-only here).
+    let translations: TranslationTable
+
+    /// A worker that translates nothing (every peer plain).
+    public convenience init(id: Int, wireIndex: Int, rings: LaneRings, wireAddress: EthernetAddress, mtu: Int,
+                            policy: WorkerPolicy, punt: PuntQueue) {
+        self.init(id: id, wireIndex: wireIndex, rings: rings, wireAddress: wireAddress, mtu: mtu, policy: policy,
+                  punt: punt, translations: TranslationTable(capacity: 1))
+    }
+
+    init(id: Int, wireIndex: Int, rings: LaneRings, wireAddress: EthernetAddress, mtu: Int,
+         policy: WorkerPolicy, punt: PuntQueue, translations: TranslationTable) {
+        self.translations = translations
         maximumFrameLength = min(14 + mtu, rings.wireTransmit.geometry.maximumFrameLength,
                                  rings.upperTransmit.geometry.maximumFrameLength)
         self.id = id
@@ -72,10 +83,29 @@ public final class ForwardingWorker: @unchecked Sendable {
         self.punt = punt
     }
 
-    /// Punt tag: direction in bit 0, wire index above.
+    /// Punt tag: direction in bit 0, bit 1 set for a note (a copy of a
+    /// frame the worker forwarded anyway), wire index above.
     @inline(__always)
-    static func tag(wireIndex: Int, direction: FrameDirection) -> UInt32 {
-        UInt32(truncatingIfNeeded: wireIndex) << 1 | direction.rawValue
+    static func tag(wireIndex: Int, direction: FrameDirection, note: Bool = false) -> UInt32 {
+        UInt32(truncatingIfNeeded: wireIndex) << 2 | (note ? 2 : 0) | direction.rawValue
+    }
+
+    /// A TCP segment that opens a conversation (outbound SYN, draft 2.1.1)
+    /// or may be the first reply to one (inbound SYN+ACK, 2.1.2): the slow
+    /// path gets a copy to create the peer's entry or send the Initial
+    /// Binding Update. The frame itself is not delayed.
+    @inline(__always)
+    func noteIfConversationStart(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket, direction: FrameDirection) {
+        guard packet.upperLayerProtocol == .tcp, !packet.isFragment, let offset = packet.upperLayerOffset,
+              offset + 14 <= packet.packetEnd, offset + 14 <= bytes.count else { return }
+        let flags = bytes[offset + 13]
+        let syn: UInt8 = 0x02, ack: UInt8 = 0x10, rst: UInt8 = 0x04
+        guard flags & syn != 0, flags & rst == 0 else { return }
+        let wanted: UInt8 = direction == .outbound ? 0 : ack
+        guard flags & ack == wanted else { return }
+        // A full queue loses only the note: the conversation goes on
+        // without mobility, as with a plain peer.
+        _ = punt.push(bytes, tag: Self.tag(wireIndex: wireIndex, direction: direction, note: true))
     }
 
     /// The worker loop; returns when `stop` is raised.
@@ -172,23 +202,44 @@ public final class ForwardingWorker: @unchecked Sendable {
             }
             return
         }
+        noteIfConversationStart(bytes, packet, direction: direction)
+        let addresses = translatedAddresses(packet, direction: direction)
         if bytes.count > maximumFrameLength {
             // A TCP super-frame (GSO from a peer whose stack segments late,
             // e.g. across a veth) is cut into wire-size segments here.
-            if packet.upperLayerProtocol == .tcp, segmentTCP(bytes, packet, to: transmit) {
+            if packet.upperLayerProtocol == .tcp, segmentTCP(bytes, packet, to: transmit, addresses: addresses) {
+                if addresses != nil { counters.add(.translated) }
                 return counters.add(direction == .inbound ? .inboundForwarded : .outboundForwarded)
             }
             return counters.drop(DropReason(.frameTooLong))
         }
         let completing = frame.checksumNotReady
-        if !send(bytes, to: transmit, completingChecksumOf: completing ? packet : nil) {
+        if !send(bytes, to: transmit, completingChecksumOf: completing ? packet : nil, packet: packet, addresses: addresses) {
             flush(transmit)
-            if !send(bytes, to: transmit, completingChecksumOf: completing ? packet : nil) {
+            if !send(bytes, to: transmit, completingChecksumOf: completing ? packet : nil, packet: packet, addresses: addresses) {
                 return counters.drop(DropReason(.transmitRingFull))
             }
         }
         if completing { counters.add(.checksumsCompleted) }
+        if addresses != nil { counters.add(.translated) }
         counters.add(direction == .inbound ? .inboundForwarded : .outboundForwarded)
+    }
+
+    /// The addresses a frame leaves with when its peer is translated
+    /// (DESIGN: ULIDs and locators): outbound the kernel's identifiers
+    /// become the current locators, inbound the locators become the
+    /// identifiers the kernel's connection knows. Nil: send unchanged (no
+    /// translation, or the wire addresses are the identifiers).
+    @inline(__always)
+    func translatedAddresses(_ packet: ParsedPacket, direction: FrameDirection) -> (source: IPv6Address, destination: IPv6Address)? {
+        if direction == .outbound {
+            guard let record = translations.outbound(source: packet.source, destination: packet.destination),
+                  !record.isIdentity else { return nil }
+            return (record.localLocator, record.peerLocator)
+        }
+        guard let record = translations.inbound(source: packet.source, destination: packet.destination),
+              !record.isIdentity else { return nil }
+        return (record.peerIdentifier, record.localIdentifier)
     }
 
     /// Cuts a TCP segment larger than the MTU into segments that fit, each
@@ -198,7 +249,8 @@ public final class ForwardingWorker: @unchecked Sendable {
     /// with a complete checksum. False (nothing sent) when the frame is not
     /// a segmentable TCP segment or the ring has too few free slots.
     @inline(__always)
-    func segmentTCP(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket, to transmit: PacketTXRing) -> Bool {
+    func segmentTCP(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket, to transmit: PacketTXRing,
+                    addresses: (source: IPv6Address, destination: IPv6Address)? = nil) -> Bool {
         guard !packet.isFragment, let tcpOffset = packet.upperLayerOffset, packet.ipv6Offset >= 14 else { return false }
         let end = packet.packetEnd
         guard tcpOffset + 20 <= end, end <= bytes.count else { return false }
@@ -244,8 +296,13 @@ public final class ForwardingWorker: @unchecked Sendable {
             if position > 0 { segmentFlags &= ~cwr }
             frame[tcpOffset + 13] = segmentFlags
             frame.storeBytes(of: 0, toByteOffset: tcpOffset + 16, as: UInt16.self)
+            if let addresses {
+                addresses.source.write(to: frame, at: packet.ipv6Offset + IPv6HeaderView.Field.source)
+                addresses.destination.write(to: frame, at: packet.ipv6Offset + IPv6HeaderView.Field.destination)
+            }
             let checksum = InternetChecksum.upperLayerChecksum(
-                source: packet.pseudoHeaderSource, destination: packet.pseudoHeaderDestination, nextHeader: .tcp,
+                source: addresses?.source ?? packet.pseudoHeaderSource,
+                destination: addresses?.destination ?? packet.pseudoHeaderDestination, nextHeader: .tcp,
                 message: UnsafeRawBufferPointer(rebasing: frame[tcpOffset...]))
             frame.storeBytes(of: checksum.bigEndian, toByteOffset: tcpOffset + 16, as: UInt16.self)
             guard transmit.submit(slot, length: payloadStart + length) else { return sent > 0 }
@@ -261,7 +318,8 @@ public final class ForwardingWorker: @unchecked Sendable {
     /// with a packet given, completes its TCP or UDP checksum in the copy.
     @inline(__always)
     func send(_ bytes: UnsafeRawBufferPointer, to transmit: PacketTXRing,
-              completingChecksumOf packet: ParsedPacket?) -> Bool {
+              completingChecksumOf packet: ParsedPacket?, packet parsed: ParsedPacket? = nil,
+              addresses: (source: IPv6Address, destination: IPv6Address)? = nil) -> Bool {
         guard let slot = transmit.reserveSlot() else { return false }
         guard let source = bytes.baseAddress, let destination = slot.buffer.baseAddress,
               bytes.count <= slot.buffer.count else {
@@ -271,6 +329,12 @@ public final class ForwardingWorker: @unchecked Sendable {
         destination.copyMemory(from: source, byteCount: bytes.count)
         if let packet {
             Self.completeChecksum(in: UnsafeMutableRawBufferPointer(start: destination, count: bytes.count), of: packet)
+        }
+        // After the checksum is complete: the translation fixes it
+        // incrementally (RFC 1624).
+        if let addresses, let parsed {
+            _ = LocatorTranslation.rewrite(UnsafeMutableRawBufferPointer(start: destination, count: bytes.count),
+                                           packet: parsed, source: addresses.source, destination: addresses.destination)
         }
         return transmit.submit(slot, length: bytes.count)
     }

@@ -15,6 +15,11 @@ public final class WorkerCounters: @unchecked Sendable {
         /// TCP super-frames (GSO) cut into wire-size segments, and the
         /// segments they made.
         case superFramesSegmented, segmentsCut
+        /// Slow path: signalling-only packets (Next Header 59) taken off the
+        /// path to the kernel, and signalling frames the engine sent.
+        case signallingConsumed, signallingSent
+        /// Frames the worker translated between ULIDs and locators.
+        case translated
     }
 
     static let dropBase = Counter.allCases.count
@@ -71,6 +76,9 @@ extension WorkerCounters.Counter {
         case .checksumsCompleted: "checksums-completed"
         case .superFramesSegmented: "super-frames-segmented"
         case .segmentsCut: "segments-cut"
+        case .signallingConsumed: "signalling-consumed"
+        case .signallingSent: "signalling-sent"
+        case .translated: "translated"
         }
     }
 }

@@ -1,0 +1,108 @@
+import HomelessSystem
+import HomelessWire
+import Logging
+
+/// Watches the global IPv6 addresses of the upper ports' kernel sides (in
+/// host mode the host's addresses live there, not on the wire) by polling
+/// `ip -6 -o addr` from the slow path, and reports the live ones that came
+/// and went (draft 2.1.2, 2.1.3: a new or lost address is announced to
+/// every peer in a Binding Update).
+///
+/// Live means global and preferred: a deprecated address (preferred
+/// lifetime 0) is kept for connections that already use it but is not
+/// offered to peers.
+///
+/// It also keeps ULIDs alive (DESIGN section 1: "a ULID stays a local
+/// address for the kernel while any entry refers to it, even after the wire
+/// interface lost it"): when an address that a peer's connection uses as
+/// its local ULID disappears from the interface, it is added back with
+/// `nodad preferred_lft 0`. The kernel then still owns it, so the
+/// connection's socket keeps receiving (after translation) and sending with
+/// it, but as a deprecated address the kernel does not choose it as the
+/// source of new connections (RFC 4862 5.5.4); `nodad` because the address
+/// was ours a moment ago and nothing else on the link uses it.
+final class LocalAddressWatcher {
+    /// Poll interval in nanoseconds (150 ms): a renumbering is noticed
+    /// within that.
+    static let pollInterval: UInt64 = 150_000_000
+
+    struct Change: Equatable {
+        var added: [IPv6Address] = []
+        var removed: [IPv6Address] = []
+        var keptAsIdentifier: [IPv6Address] = []
+    }
+
+    let devices: [String]
+    let logger: Logger
+    private(set) var live: Set<IPv6Address>
+    /// Prefix length and device each address was last seen with.
+    private var seen: [IPv6Address: (prefixLength: String, device: String)] = [:]
+
+    /// False until the first poll, which only takes the baseline: the
+    /// engine moves the wire's addresses to the upper port after the
+    /// watcher is made, and the mobility table starts with them already.
+    private var primed = false
+
+    init(devices: [String], logger: Logger) {
+        self.devices = devices
+        self.logger = logger
+        live = []
+    }
+
+    struct Observed {
+        var address: IPv6Address
+        var prefixLength: String
+        var device: String
+        var isPreferred: Bool
+    }
+
+    func currentAddresses() -> [Observed] {
+        var result: [Observed] = []
+        for device in devices {
+            guard let addresses = try? InterfaceConfiguration.globalAddresses(of: device) else { continue }
+            for entry in addresses {
+                let parts = entry.prefix.split(separator: "/")
+                guard let first = parts.first, let address = IPv6Address(String(first)) else { continue }
+                let observed = Observed(address: address, prefixLength: parts.count > 1 ? String(parts[1]) : "128",
+                                        device: device, isPreferred: entry.preferredLifetime != "0")
+                seen[address] = (observed.prefixLength, device)
+                result.append(observed)
+            }
+        }
+        return result
+    }
+
+    /// One poll: what changed since the last, after putting back any
+    /// identifier in `identifiers` that disappeared.
+    func poll(keeping identifiers: Set<IPv6Address>) -> Change {
+        var change = Change()
+        var current = currentAddresses()
+        let present = Set(current.map(\.address))
+        for identifier in identifiers where !present.contains(identifier) {
+            guard let where_ = seen[identifier] else { continue }
+            let result = SystemCommand("ip").run([
+                "-6", "addr", "add", "\(identifier)/\(where_.prefixLength)", "dev", where_.device,
+                "nodad", "preferred_lft", "0", "valid_lft", "forever",
+            ])
+            if result.succeeded {
+                change.keptAsIdentifier.append(identifier)
+                current.append(Observed(address: identifier, prefixLength: where_.prefixLength, device: where_.device,
+                                        isPreferred: false))
+            } else {
+                logger.warning("cannot keep identifier address", metadata: [
+                    "address": "\(identifier)", "error": "\(result.errorOutput)",
+                ])
+            }
+        }
+        let nowLive = Set(current.filter(\.isPreferred).map(\.address))
+        guard primed else {
+            primed = true
+            live = nowLive
+            return change
+        }
+        change.added = nowLive.subtracting(live).sorted { "\($0)" < "\($1)" }
+        change.removed = live.subtracting(nowLive).sorted { "\($0)" < "\($1)" }
+        live = nowLive
+        return change
+    }
+}
