@@ -5,9 +5,14 @@
 #      signalling with `homeless inspect`;
 #   2. brings the lab up (mn, rt, cn in network namespaces of their own),
 #      starts an engine on mn and one on cn in host mode;
-#   3. runs ping6 and an iperf3 TCP transfer mn -> cn through both engines;
-#   4. prints `homeless show stats` and `homeless show cache` of each engine;
-#   5. stops the engines (the hosts are restored) and removes the lab, also
+#   3. runs ping6 mn -> cn through both engines;
+#   4. the headline scenario: an unmodified iperf3 TCP transfer mn -> cn runs
+#      while mn is renumbered (it gains 2001:db8:a::99 and loses
+#      2001:db8:a::10, the address the connection started with); the engines
+#      exchange AH-protected Binding Updates and the transfer goes on;
+#   5. prints `homeless show cache` (cn's entry for mn with the new address)
+#      and `homeless show stats` of each engine;
+#   6. stops the engines (the hosts are restored) and removes the lab, also
 #      when a step fails.
 #
 # Installs its Debian dependencies itself. Needs root (namespaces, rings).
@@ -51,9 +56,9 @@ trap 'exit 130' INT TERM
 log "lab up: mn --A/B-- rt --C-- cn"
 bash "$lab" up >/dev/null
 
-start_engine() {   # node wire
-    local node="$1" wire="$2"
-    in_ns "$node" "$homeless" run --wire "$wire" --workers 1 --log-level warning >"$logs/$node.log" 2>&1 &
+start_engine() {   # node wire [options...]
+    local node="$1" wire="$2"; shift 2
+    in_ns "$node" "$homeless" run --wire "$wire" --workers 1 --log-level warning "$@" >"$logs/$node.log" 2>&1 &
     engine_pid[$node]=$!
     for _ in $(seq 100); do
         in_ns "$node" "$homeless" show ports >/dev/null 2>&1 && return 0
@@ -62,23 +67,41 @@ start_engine() {   # node wire
     done
     die "engine on $node did not come up"
 }
-log "starting engines: mn (wire lnk-a), cn (wire lnk-c)"
-start_engine mn lnk-a
-start_engine cn lnk-c
+mn_old=2001:db8:a::10 mn_new=2001:db8:a::99 cn=2001:db8:c::20
+# One manually keyed AH SA each way (draft 2.4: every Binding Update carries
+# AH); the same file serves both engines, each takes the SAs for its addresses.
+key() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
+cat >"$logs/sa.conf" <<CONF
+add $mn_old $cn ah 0x2001 -A hmac-sha256 0x$(key);
+add $cn $mn_old ah 0x2002 -A hmac-sha256 0x$(key);
+CONF
+
+log "starting engines: mn (wire lnk-a), cn (wire lnk-c), with AH SAs"
+start_engine mn lnk-a --sa "$logs/sa.conf"
+start_engine cn lnk-c --sa "$logs/sa.conf"
 
 log "ping6 mn -> cn through both engines"
-in_ns mn ping -6 -c 3 -i 0.2 -W 2 2001:db8:c::20
+in_ns mn ping -6 -c 3 -i 0.2 -W 2 "$cn"
 
-log "iperf3 TCP mn -> cn for 3 s"
-in_ns cn iperf3 -s -1 -D >/dev/null
-sleep 0.3
-in_ns mn iperf3 -c 2001:db8:c::20 -t 3 -f m | tail -n 4
+log "iperf3 TCP mn -> cn for 8 s; mn is renumbered after 3 s"
+in_ns cn iperf3 -s -1 -B "$cn" >/dev/null 2>&1 &
+sleep 0.5
+in_ns mn iperf3 -c "$cn" -t 8 -i 1 -f m >"$logs/iperf.txt" 2>&1 &
+iperf_pid=$!
+sleep 3
+log "mn: + $mn_new, - $mn_old (the connection's address)"
+in_ns mn ip -6 addr add "$mn_new/64" dev hl0 nodad
+in_ns mn ip -6 addr del "$mn_old/64" dev hl0
+wait "$iperf_pid" || { cat "$logs/iperf.txt" >&2; die "iperf3 failed"; }
+cat "$logs/iperf.txt"
 
+log "homeless show cache (on cn): mn's entry now holds $mn_new"
+in_ns cn "$homeless" show cache
+log "homeless show cache (on mn)"
+in_ns mn "$homeless" show cache
 for node in mn cn; do
     log "homeless show stats (on $node)"
     in_ns "$node" "$homeless" show stats
-    log "homeless show cache (on $node)"
-    in_ns "$node" "$homeless" show cache
 done
 
 log "stopping engines and removing the lab"
