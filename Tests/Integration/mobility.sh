@@ -53,51 +53,23 @@ OLD=2001:db8:a::10
 NEW=2001:db8:a::99
 CN=2001:db8:c::20
 
-in_ns() { local node="$1"; shift; ip netns exec "hl-$LAB_ID-$node" "$@"; }
-
-stop_engine() {   # node
-    local node="$1" pid="${ENGINE_PID[$1]:-}"
-    [[ -n "$pid" ]] || return 0
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 600); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    unset "ENGINE_PID[$node]"
-}
+ENGINE_LOG_LEVEL=info
+source "$HERE/lib.sh"
 
 cleanup() {
     local node
     [[ -n "$CAPTURE_PID" ]] && kill -KILL "$CAPTURE_PID" 2>/dev/null
     [[ -n "$SIGNALLING_PID" ]] && kill -KILL "$SIGNALLING_PID" 2>/dev/null
-    for node in "${!ENGINE_PID[@]}"; do stop_engine "$node"; done
+    for node in "${!ENGINE_PID[@]}"; do stop_engine "$node" || true; done
     bash "$LAB" down >/dev/null 2>&1 || true
     if [[ -n "${KEEP_WORK:-}" ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-pass() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 check() {   # description command...
     local description="$1"; shift
     if "$@"; then pass "$description"; else fail "$description"; return 1; fi
-}
-
-start_engine() {   # node wire extra-args...
-    local node="$1" wire="$2"; shift 2
-    ip netns exec "hl-$LAB_ID-$node" "$HOMELESS" run --wire "$wire" --name "$node" --log-level info "$@" \
-        >"$WORK/$node.log" 2>&1 &
-    ENGINE_PID[$node]=$!
-    for _ in $(seq 100); do
-        if in_ns "$node" "$HOMELESS" show ports --name "$node" >/dev/null 2>&1; then return 0; fi
-        kill -0 "${ENGINE_PID[$node]}" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "engine on $node did not start:"; cat "$WORK/$node.log"
-    return 1
 }
 
 cache_json() { in_ns "$1" "$HOMELESS" show cache --json --name "$1"; }
