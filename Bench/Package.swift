@@ -23,5 +23,16 @@ let package = Package(
             path: "Benchmarks/WireAndCache",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "SecurityPaths",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "HomelessWire", package: "Homeless"),
+                .product(name: "HomelessCore", package: "Homeless"),
+                .product(name: "HomelessSecurity", package: "Homeless"),
+            ],
+            path: "Benchmarks/SecurityPaths",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

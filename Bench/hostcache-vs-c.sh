@@ -4,8 +4,12 @@
 # Reference/hash_table_reference.c, in one run on the same machine, and
 # prints the ratios Swift / C (1.00 = as fast as C).
 #
-#   Bench/hostcache-vs-c.sh [--extra-command 'CMD ...']
+#   [HASH_BENCH=path] Bench/hostcache-vs-c.sh [--extra-command 'CMD ...']
 #
+# HASH_BENCH, when set, is the project's reference hash-table program
+# (`hash_bench [entries]`, built with cc -O2); it runs at 1M entries
+# between the C passes and its independent / batch16 figures are printed
+# in an extra column with the ratio Swift / it.
 # --extra-command runs one more command between the two C passes (e.g.
 # another reference implementation) and prints its output with the rest.
 # The C reference runs before and after the Swift benchmarks; the better of
@@ -38,6 +42,10 @@ if [ -n "$extra" ]; then
     log "extra command: $extra"
     bash -c "$extra" | tee "$work/extra.txt"
 fi
+if [ -n "${HASH_BENCH:-}" ]; then
+    log "reference program: $HASH_BENCH 1048576"
+    "$HASH_BENCH" 1048576 | tee "$work/reference-table.txt"
+fi
 log "C reference (second pass)"
 "$work/hash_table_reference" | tee "$work/c2.txt"
 
@@ -53,10 +61,10 @@ for name in ("c1.txt", "c2.txt"):
 swift = {}
 current = None
 for line in (work / "swift.txt").read_text().splitlines():
-    match = re.match(r"^(AddressIndex\.(Lookup|BatchLookup)\.(Hit|Miss)\.(1K|1M))\s*$", line.strip())
+    match = re.match(r"^(AddressIndex\.(Lookup|ReaderLookup|BatchLookup)\.(Hit|Miss)\.(1K|1M))\s*$", line.strip())
     if match:
         current = (1024 if match.group(4) == "1K" else 1048576, match.group(3).lower(),
-                   "single" if match.group(2) == "Lookup" else "batch16")
+                   {"Lookup": "single", "ReaderLookup": "reader", "BatchLookup": "batch16"}[match.group(2)])
         continue
     if current and "Time (wall clock)" in line:
         cells = [cell.strip() for cell in line.split("│") if cell.strip()]
@@ -70,16 +78,26 @@ for line in (work / "swift.txt").read_text().splitlines():
         per_lookup = [float(cells[column]) * factor / (1 << 20) for column in (1, 3)]
         swift[current] = per_lookup
         current = None
+reference_table = {}
+reference_file = work / "reference-table.txt"
+if reference_file.exists():
+    for line in reference_file.read_text().splitlines():
+        fields = line.split()
+        if len(fields) >= 4 and fields[0].isdigit() and fields[1] in ("indep", "batch16"):
+            reference_table[(int(fields[0]), fields[2], fields[1])] = float(fields[3])
 if not swift:
     sys.exit("error: no Swift benchmark results parsed (see the output above)")
 print()
 print("ns per lookup; Swift best (p0) and median (p50) iteration, C best pass; ratio = Swift best / C best")
-print(f"{'entries':>8} {'kind':>5} {'mode':>8} {'Swift p0':>9} {'Swift p50':>9} {'C':>7} {'Swift/C':>8}")
+print(f"{'entries':>8} {'kind':>5} {'mode':>8} {'Swift p0':>9} {'Swift p50':>9} {'C':>7} {'Swift/C':>8} {'ref':>7} {'Swift/ref':>9}")
 for key in sorted(swift):
     entries, kind, mode = key
     best, median = swift[key]
-    reference = c.get(key)
+    # The reader loop is the single-lookup loop with the fields hoisted: C's single.
+    reference = c.get(key) or c.get((entries, kind, "single"))
     ratio = f"{best / reference:8.2f}" if reference else "       -"
     shown = f"{reference:7.1f}" if reference else "      -"
-    print(f"{entries:>8} {kind:>5} {mode:>8} {best:9.1f} {median:9.1f} {shown} {ratio}")
+    other = reference_table.get((entries, kind, "batch16" if mode == "batch16" else "indep"))
+    other_cells = f"{other:7.1f} {best / other:9.2f}" if other else f"{'-':>7} {'-':>9}"
+    print(f"{entries:>8} {kind:>5} {mode:>8} {best:9.1f} {median:9.1f} {shown} {ratio} {other_cells}")
 EOF

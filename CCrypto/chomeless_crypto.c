@@ -29,3 +29,27 @@ void hl_sha256_update(hl_hash_state *state, const void *bytes, size_t count) {
 }
 
 void hl_sha256_final(hl_hash_state *state, uint8_t *digest) { SHA256_Final(digest, (SHA256_CTX *)state); }
+
+void hl_hmac_sha1(const hl_hash_state *inner, const hl_hash_state *outer, const void *first, size_t first_count,
+                  const void *second, size_t second_count, uint8_t *mac) {
+    SHA_CTX context = *(const SHA_CTX *)inner;
+    uint8_t inner_digest[SHA_DIGEST_LENGTH];
+    if (first_count > 0) SHA1_Update(&context, first, first_count);
+    if (second_count > 0) SHA1_Update(&context, second, second_count);
+    SHA1_Final(inner_digest, &context);
+    context = *(const SHA_CTX *)outer;
+    SHA1_Update(&context, inner_digest, sizeof inner_digest);
+    SHA1_Final(mac, &context);
+}
+
+void hl_hmac_sha256(const hl_hash_state *inner, const hl_hash_state *outer, const void *first, size_t first_count,
+                    const void *second, size_t second_count, uint8_t *mac) {
+    SHA256_CTX context = *(const SHA256_CTX *)inner;
+    uint8_t inner_digest[SHA256_DIGEST_LENGTH];
+    if (first_count > 0) SHA256_Update(&context, first, first_count);
+    if (second_count > 0) SHA256_Update(&context, second, second_count);
+    SHA256_Final(inner_digest, &context);
+    context = *(const SHA256_CTX *)outer;
+    SHA256_Update(&context, inner_digest, sizeof inner_digest);
+    SHA256_Final(mac, &context);
+}

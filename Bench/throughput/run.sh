@@ -4,7 +4,11 @@
 #   kernel   the Linux IPv6 forwarding path (gen -> dut forwards -> sink)
 #   ring     a C AF_PACKET ring forwarder (TPACKET_V3 RX -> TPACKET_V2 TX,
 #            MAC rewrite) on dut, if FWD_RING names its source or binary
-#            (invoked as `FORWARDER -i in0 -o out0 -d SINK_MAC`, stopped by SIGTERM)
+#            (invoked as `FORWARDER -i in0 -o out0 -d SINK_MAC [-t RING_MODE]`,
+#            stopped by SIGTERM; RING_MODE=mmsg|ring picks its TX path)
+#   netsniff netsniff-ng's own forwarding mode (`netsniff-ng --in in0 --out out0`,
+#            no MAC rewrite: sink counts the frames at s0 before dropping
+#            them as not addressed to it), if NETSNIFF=1
 #   engine   `homeless run` in host mode on dut: wire -> engine -> upper port
 #            (pass-through: the frames reach dut's own kernel unchanged)
 #
@@ -23,7 +27,12 @@
 #            generator included: comparable across the three, noisy on a
 #            shared machine.
 #
-# usage: [HOMELESS=path] [FWD_RING=path/to/ring_forwarder.c|binary] [RATE=200000]
+# Memory: with MEMORY_SECONDS=N (e.g. 60) the engine, after its case, is
+# left idle for a few seconds and then offered RATE pps for N seconds while
+# its VmRSS (/proc/PID/status) is sampled every MEMORY_INTERVAL (5) seconds.
+#
+# usage: [HOMELESS=path] [FWD_RING=path/to/ring_forwarder.c|binary] [RING_MODE=mmsg|ring]
+#        [NETSNIFF=1] [MEMORY_SECONDS=60] [MEMORY_INTERVAL=5] [RATE=200000]
 #        [DURATION=5] [SIZE=128] [WORKERS=1] Bench/throughput/run.sh
 # RATE=0 sends as fast as trafgen can. Needs root, trafgen, iproute2, ethtool.
 set -euo pipefail
@@ -34,6 +43,10 @@ RATE="${RATE:-200000}"
 DURATION="${DURATION:-5}"
 SIZE="${SIZE:-128}"
 WORKERS="${WORKERS:-1}"
+RING_MODE="${RING_MODE:-}"
+NETSNIFF="${NETSNIFF:-0}"
+MEMORY_SECONDS="${MEMORY_SECONDS:-0}"
+MEMORY_INTERVAL="${MEMORY_INTERVAL:-5}"
 P="hlbench$$"
 WORK="$(mktemp -d)"
 FORWARDER=""
@@ -154,10 +167,12 @@ in_ns dut sysctl -qw net.ipv6.conf.all.forwarding=0
 if [[ -n "$RING" ]]; then
     in_ns dut sysctl -qw net.ipv6.conf.in0.disable_ipv6=1
     # ip netns exec execs the forwarder: $! is its PID (for schedstat).
-    ip netns exec "$(ns dut)" "$RING" -i in0 -o out0 -d "$S0" >"$WORK/ring.out" 2>&1 &
+    ring_args=(-i in0 -o out0 -d "$S0")
+    [[ -n "$RING_MODE" ]] && ring_args+=(-t "$RING_MODE")
+    ip netns exec "$(ns dut)" "$RING" "${ring_args[@]}" >"$WORK/ring.out" 2>&1 &
     FORWARDER=$!
     sleep 0.5
-    measure ring sink s0 2001:db8:20::2
+    measure "ring${RING_MODE:+-$RING_MODE}" sink s0 2001:db8:20::2
     kill -TERM "$FORWARDER"; wait "$FORWARDER" 2>/dev/null || true
     FORWARDER=""
     in_ns dut sysctl -qw net.ipv6.conf.in0.disable_ipv6=0
@@ -165,6 +180,28 @@ if [[ -n "$RING" ]]; then
     in_ns dut ip -6 neigh replace 2001:db8:10::1 lladdr "$G0" dev in0 nud permanent
 else
     results+=("$(printf '%-8s %s' ring 'skipped (set FWD_RING to the C forwarder source or binary)')")
+fi
+
+# 2b. netsniff-ng's forwarding mode (same dut setup as the ring forwarder).
+if [[ "$NETSNIFF" == 1 ]] && command -v netsniff-ng >/dev/null; then
+    in_ns dut sysctl -qw net.ipv6.conf.in0.disable_ipv6=1
+    # --no-sock-mem: the namespace cannot raise net.core.*mem; -S: a ring
+    # that fits the default socket memory limits.
+    ip netns exec "$(ns dut)" netsniff-ng --in in0 --out out0 --silent --no-sock-mem -S 16MiB \
+        >"$WORK/netsniff.out" 2>&1 &
+    FORWARDER=$!
+    sleep 1
+    if kill -0 "$FORWARDER" 2>/dev/null; then
+        measure netsniff sink s0 2001:db8:20::2
+        kill -INT "$FORWARDER" 2>/dev/null || true
+    else
+        results+=("$(printf '%-8s %s' netsniff "failed: $(head -1 "$WORK/netsniff.out")")")
+    fi
+    wait "$FORWARDER" 2>/dev/null || true
+    FORWARDER=""
+    in_ns dut sysctl -qw net.ipv6.conf.in0.disable_ipv6=0
+    in_ns dut ip -6 addr replace 2001:db8:10::2/64 dev in0 nodad
+    in_ns dut ip -6 neigh replace 2001:db8:10::1 lladdr "$G0" dev in0 nud permanent
 fi
 
 # 3. The engine in host mode on in0, frames to dut's own (moved) address.
@@ -178,11 +215,35 @@ done
 in_ns dut ip -6 neigh replace 2001:db8:10::1 lladdr "$G0" dev hl0 nud permanent
 measure engine dut hl0 2001:db8:10::2
 in_ns dut "$HOMELESS" show stats --name bench >"$WORK/engine.stats" 2>&1 || true
+rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+memory=()
+if [[ "$MEMORY_SECONDS" -gt 0 ]]; then
+    sleep "$MEMORY_INTERVAL"
+    memory+=("idle: $(rss_kib "$FORWARDER") KiB")
+    rate_args=()
+    [[ "$RATE" -gt 0 ]] && rate_args=(-b "${RATE}pps")
+    in_ns gen timeout -s INT "$MEMORY_SECONDS" trafgen -o g0 -P 1 --no-sock-mem "${rate_args[@]}" \
+        "$(frame 2001:db8:10::2)" >"$WORK/trafgen.memory" 2>&1 &
+    load=$!
+    before=$(counter dut hl0)
+    samples=()
+    for ((elapsed = MEMORY_INTERVAL; elapsed <= MEMORY_SECONDS; elapsed += MEMORY_INTERVAL)); do
+        sleep "$MEMORY_INTERVAL"
+        samples+=("$(rss_kib "$FORWARDER")")
+    done
+    wait "$load" 2>/dev/null || true
+    memory+=("under load (every ${MEMORY_INTERVAL} s over ${MEMORY_SECONDS} s, $(( $(counter dut hl0) - before )) frames delivered): ${samples[*]} KiB")
+    memory+=("after load: $(rss_kib "$FORWARDER") KiB")
+fi
 kill -TERM "$FORWARDER"; wait "$FORWARDER" 2>/dev/null || true
 FORWARDER=""
 
 echo "offered: ${RATE} pps (0 = as fast as possible), ${SIZE}-byte frames, ${DURATION} s per case, engine workers ${WORKERS}"
 printf '%-8s %12s %12s %10s %12s %12s\n' case sent delivered pps "fwd ns/pkt" "all ns/pkt"
 printf '%s\n' "${results[@]}"
+if [[ ${#memory[@]} -gt 0 ]]; then
+    echo "engine resident memory (VmRSS):"
+    printf '  %s\n' "${memory[@]}"
+fi
 echo "engine counters:"
 sed 's/^/  /' "$WORK/engine.stats" | grep -E "total|^  (  inbound|  drops)|ring worker" | head -8

@@ -30,4 +30,14 @@ void hl_sha256_update(hl_hash_state *state, const void *bytes, size_t count);
 /// Writes the 32-byte digest; the state is consumed.
 void hl_sha256_final(hl_hash_state *state, uint8_t *digest);
 
+/// HMAC (RFC 2104) of the message `first` followed by `second`, from the
+/// precomputed states after key XOR ipad (`inner`) and key XOR opad
+/// (`outer`), which are copied, not changed. Writes the full 20- or 32-byte
+/// MAC. One call per packet instead of one per piece: the AH fast path
+/// passes the rewritten headers (on the stack) and the rest of the packet.
+void hl_hmac_sha1(const hl_hash_state *inner, const hl_hash_state *outer, const void *first, size_t first_count,
+                  const void *second, size_t second_count, uint8_t *mac);
+void hl_hmac_sha256(const hl_hash_state *inner, const hl_hash_state *outer, const void *first, size_t first_count,
+                    const void *second, size_t second_count, uint8_t *mac);
+
 #endif

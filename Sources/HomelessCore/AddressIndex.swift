@@ -130,7 +130,10 @@ public final class AddressIndex: @unchecked Sendable {
     /// combined, then a xorshift-multiply finaliser so the low bits used for
     /// the slot index depend on all 128 input bits.
     @inlinable @inline(__always)
-    public func hash(_ address: IPv6Address) -> UInt64 {
+    public func hash(_ address: IPv6Address) -> UInt64 { Self.hash(address, seed: seed) }
+
+    @inlinable @inline(__always)
+    static func hash(_ address: IPv6Address, seed: UInt64) -> UInt64 {
         var x = (address.low ^ seed) &* 0x9E37_79B9_7F4A_7C15
         x ^= (address.high &+ 0x632B_E59B_D9B4_E019 &+ (seed >> 1)) &* 0xC2B2_AE3D_27D4_EB4F
         x ^= x >> 29
@@ -156,18 +159,22 @@ public final class AddressIndex: @unchecked Sendable {
     /// `lookup` with a precomputed `hash(address)`.
     @inlinable @inline(__always)
     public func lookup(_ address: IPv6Address, hash: UInt64) -> UInt64? {
-        while true {
-            guard let start = seqlock.readBegin() else { continue }
-            let result = probe(address, hash: hash)
-            if seqlock.readValidate(start) { return result }
-        }
+        table.lookup(address, hash: hash)
     }
+
+    /// A reader for a loop of lookups (a worker's receive burst): the
+    /// immutable fields a lookup needs, loaded once. See `Reader`.
+    @inlinable @inline(__always)
+    public var reader: Reader { Reader(owner: self) }
+
+    /// The immutable fields a lookup needs, copied out of the object so the
+    /// probe loop keeps them in registers (see `ReadView`).
+    @inlinable @inline(__always)
+    var table: ReadView { ReadView(slots: slots, mask: mask, seed: seed) }
 
     /// Hints the CPU to fetch the first slot `hash` probes.
     @inlinable @inline(__always)
-    public func prefetch(hash: UInt64) {
-        hl_prefetch(slots + Int(truncatingIfNeeded: (hash & mask) &* 3))
-    }
+    public func prefetch(hash: UInt64) { table.prefetch(hash: hash) }
 
     /// Batched lookup: hashes and prefetches up to 16 addresses before
     /// probing any, so their cache misses overlap (the DPDK pattern).
@@ -176,45 +183,7 @@ public final class AddressIndex: @unchecked Sendable {
     @inlinable
     public func lookup(batch addresses: UnsafeBufferPointer<IPv6Address>,
                        into results: UnsafeMutableBufferPointer<UInt64?>) {
-        precondition(results.count >= addresses.count, "results buffer too short")
-        let chunk = 16
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: chunk) { hashes in
-            var start = 0
-            while start < addresses.count {
-                let end = min(start + chunk, addresses.count)
-                for index in start..<end {
-                    let h = hash(addresses[index])
-                    hashes[index - start] = h
-                    prefetch(hash: h)
-                }
-                while true {
-                    guard let sequence = seqlock.readBegin() else { continue }
-                    for index in start..<end {
-                        results[index] = probe(addresses[index], hash: hashes[index - start])
-                    }
-                    if seqlock.readValidate(sequence) { break }
-                }
-                start = end
-            }
-        }
-    }
-
-    /// One probe sequence with relaxed loads. Bounded by the slot count, so a
-    /// read torn by a concurrent write terminates (and is then discarded).
-    @inlinable @inline(__always)
-    func probe(_ address: IPv6Address, hash: UInt64) -> UInt64? {
-        var index = hash & mask
-        var remaining = mask
-        while true {
-            let slot = slots + Int(truncatingIfNeeded: index &* 3)
-            let high = hl_load_relaxed_u64(slot)
-            let low = hl_load_relaxed_u64(slot + 1)
-            if high | low == 0 { return nil }
-            if high == address.high && low == address.low { return hl_load_relaxed_u64(slot + 2) }
-            if remaining == 0 { return nil }
-            remaining &-= 1
-            index = (index &+ 1) & mask
-        }
+        table.lookup(batch: addresses, into: results)
     }
 
     // MARK: Writer (one thread only)
@@ -342,6 +311,142 @@ public final class AddressIndex: @unchecked Sendable {
             if high == address.high && low == address.low { return (index, true) }
             if high | low == 0 { return (index, false) }
             index = (index &+ 1) & mask
+        }
+    }
+}
+
+// MARK: - Readers that keep the table in registers
+//
+// Why a value type: `slots`, `mask`, `seed` and the seqlock pointer are
+// immutable, but they live in the index object, and every atomic in the
+// seqlock bracket is a compiler barrier. A probe written against `self`
+// therefore reloads them from the object after each acquire load: extra
+// loads and a longer dependency chain per lookup, which at 1M entries
+// (DRAM-bound) means fewer cache misses in flight. Copying them into a
+// struct first makes them plain SSA values that the barriers do not touch;
+// the seqlock pointer is not even copied but derived (`slots` minus the
+// header line). docs/PERFORMANCE.md has the measurements.
+//
+// The copy changes nothing in the synchronisation: the fields copied never
+// change after `init` (the allocation never moves or grows), and each
+// lookup still runs the full seqlock bracket (acquire load, odd check,
+// relaxed probe, acquire fence, re-check) of the comment at the top of this
+// file, so every answer is still one the table really held at some instant.
+
+extension AddressIndex {
+    /// A lock-free reader of one index, for a loop of lookups on one thread
+    /// (e.g. a worker's receive burst). Take it once per loop with
+    /// `index.reader`; it holds a strong reference to the index, so the
+    /// memory it reads stays allocated as long as the reader lives. It sees
+    /// every write the writer publishes, exactly like `AddressIndex.lookup`.
+    @frozen
+    public struct Reader: @unchecked Sendable {
+        /// Keeps the allocation alive; the probe uses only `table`.
+        @usableFromInline let owner: AddressIndex
+        @usableFromInline let table: ReadView
+
+        @inlinable @inline(__always)
+        init(owner: AddressIndex) {
+            self.owner = owner
+            self.table = owner.table
+        }
+
+        /// The value stored for `address`, or nil (see `AddressIndex.lookup`).
+        @inlinable @inline(__always)
+        public func lookup(_ address: IPv6Address) -> UInt64? {
+            table.lookup(address, hash: table.hash(address))
+        }
+
+        /// Batched lookup (see `AddressIndex.lookup(batch:into:)`).
+        @inlinable @inline(__always)
+        public func lookup(batch addresses: UnsafeBufferPointer<IPv6Address>,
+                           into results: UnsafeMutableBufferPointer<UInt64?>) {
+            table.lookup(batch: addresses, into: results)
+        }
+    }
+
+    /// The lookup code over copied immutable fields. Non-owning: used only
+    /// inside a method of the index (whose `self` keeps the memory alive) or
+    /// inside a `Reader` (which holds the index).
+    @frozen @usableFromInline
+    struct ReadView {
+        @usableFromInline let slots: UnsafeMutablePointer<UInt64>
+        @usableFromInline let mask: UInt64
+        @usableFromInline let seed: UInt64
+
+        @inlinable @inline(__always)
+        init(slots: UnsafeMutablePointer<UInt64>, mask: UInt64, seed: UInt64) {
+            self.slots = slots
+            self.mask = mask
+            self.seed = seed
+        }
+
+        /// The sequence word sits in the header line right before slot 0
+        /// (see the layout at the top of the file): derived, not loaded.
+        @inlinable @inline(__always)
+        var seqlock: Seqlock { Seqlock(word: slots - AddressIndex.headerWords) }
+
+        @inlinable @inline(__always)
+        func hash(_ address: IPv6Address) -> UInt64 { AddressIndex.hash(address, seed: seed) }
+
+        @inlinable @inline(__always)
+        func prefetch(hash: UInt64) {
+            hl_prefetch(slots + Int(truncatingIfNeeded: (hash & mask) &* 3))
+        }
+
+        /// One lookup inside its own seqlock bracket; retries while a write
+        /// is in progress or overlapped the probe.
+        @inlinable @inline(__always)
+        func lookup(_ address: IPv6Address, hash: UInt64) -> UInt64? {
+            while true {
+                guard let start = seqlock.readBegin() else { continue }
+                let result = probe(address, hash: hash)
+                if seqlock.readValidate(start) { return result }
+            }
+        }
+
+        @inlinable
+        func lookup(batch addresses: UnsafeBufferPointer<IPv6Address>,
+                    into results: UnsafeMutableBufferPointer<UInt64?>) {
+            precondition(results.count >= addresses.count, "results buffer too short")
+            let chunk = 16
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: chunk) { hashes in
+                var start = 0
+                while start < addresses.count {
+                    let end = min(start + chunk, addresses.count)
+                    for index in start..<end {
+                        let h = hash(addresses[index])
+                        hashes[index - start] = h
+                        prefetch(hash: h)
+                    }
+                    while true {
+                        guard let sequence = seqlock.readBegin() else { continue }
+                        for index in start..<end {
+                            results[index] = probe(addresses[index], hash: hashes[index - start])
+                        }
+                        if seqlock.readValidate(sequence) { break }
+                    }
+                    start = end
+                }
+            }
+        }
+
+        /// One probe sequence with relaxed loads. Bounded by the slot count, so a
+        /// read torn by a concurrent write terminates (and is then discarded).
+        @inlinable @inline(__always)
+        func probe(_ address: IPv6Address, hash: UInt64) -> UInt64? {
+            var index = hash & mask
+            var remaining = mask
+            while true {
+                let slot = slots + Int(truncatingIfNeeded: index &* 3)
+                let high = hl_load_relaxed_u64(slot)
+                let low = hl_load_relaxed_u64(slot + 1)
+                if high | low == 0 { return nil }
+                if high == address.high && low == address.low { return hl_load_relaxed_u64(slot + 2) }
+                if remaining == 0 { return nil }
+                remaining &-= 1
+                index = (index &+ 1) & mask
+            }
         }
     }
 }

@@ -42,6 +42,25 @@ public struct PrecomputedHMAC: Sendable {
         HMACComputation(algorithm: algorithm, state: keyStates.inner, keyStates: keyStates)
     }
 
+    /// The MAC of `first` followed by `second` in one C call, into `digest`
+    /// (at least `algorithm.digestLength` octets): the AH fast path, which
+    /// has the ICV input in exactly two pieces.
+    @inline(__always)
+    func authenticate(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer,
+                      into digest: UnsafeMutableRawBufferPointer) {
+        guard let output = digest.baseAddress, digest.count >= algorithm.digestLength else { return }
+        let mac = output.assumingMemoryBound(to: UInt8.self)
+        withExtendedLifetime(keyStates) {
+            let inner = keyStates.innerPointer, outer = keyStates.outerPointer
+            switch algorithm {
+            case .hmacSHA1_96:
+                hl_hmac_sha1(inner, outer, first.baseAddress, first.count, second.baseAddress, second.count, mac)
+            case .hmacSHA256_128:
+                hl_hmac_sha256(inner, outer, first.baseAddress, first.count, second.baseAddress, second.count, mac)
+            }
+        }
+    }
+
     /// One-shot MAC of `message`, writing the full digest (slow path, tests).
     public func authenticate(_ message: [UInt8]) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: algorithm.digestLength)
@@ -84,15 +103,30 @@ public struct PrecomputedHMAC: Sendable {
 }
 
 /// The hash states after absorbing `key XOR ipad` and `key XOR opad`;
-/// immutable once made, shared by copies of an SA.
-final class HMACKeyStates: Sendable {
-    let inner: hl_hash_state
-    let outer: hl_hash_state
+/// immutable once made, shared by copies of an SA. They live in one raw
+/// allocation rather than in stored properties so the fast path can hand C
+/// pointers to them directly (`withUnsafePointer(to:)` on a class property
+/// would copy both 128-octet states to the stack for every packet).
+final class HMACKeyStates: @unchecked Sendable {
+    /// Two states: inner at index 0, outer at index 1. Written only in `init`.
+    private let storage: UnsafeMutablePointer<hl_hash_state>
 
     init(inner: hl_hash_state, outer: hl_hash_state) {
-        self.inner = inner
-        self.outer = outer
+        storage = .allocate(capacity: 2)
+        storage.initialize(to: inner)
+        (storage + 1).initialize(to: outer)
     }
+
+    deinit {
+        storage.deinitialize(count: 2)
+        storage.deallocate()
+    }
+
+    var inner: hl_hash_state { storage.pointee }
+    var outer: hl_hash_state { storage[1] }
+    /// Valid while this object lives.
+    var innerPointer: UnsafePointer<hl_hash_state> { UnsafePointer(storage) }
+    var outerPointer: UnsafePointer<hl_hash_state> { UnsafePointer(storage + 1) }
 }
 
 /// A running HMAC over a message fed in pieces (see `ICVInputSink`).

@@ -36,6 +36,35 @@ import HomelessWire
         #expect(index.lookup(key) == 0)
     }
 
+    /// A `Reader` taken once sees every later write, exactly as the index's
+    /// own lookup does: inserts, updates and removals with backward shifts.
+    @Test func readerAgreesWithTheIndexAcrossWrites() {
+        let index = AddressIndex(capacity: 64, slotCount: 128, seed: 7)
+        let reader = index.reader
+        var model: [IPv6Address: UInt64] = [:]
+        var generator = SplitMix64(seed: 11)
+        // A small key space so that keys collide, get removed and come back.
+        let keys = (0..<96).map { IPv6Address(high: 0x2001_0db8_0000_0000 | UInt64($0 % 5), low: UInt64($0)) }
+        for step in 0..<4000 {
+            let key = keys[Int(generator.next() % UInt64(keys.count))]
+            if generator.next() % 3 == 0 {
+                #expect(index.remove(key) == model.removeValue(forKey: key))
+            } else if model.count < 64 || model[key] != nil {
+                _ = index.insert(key, value: UInt64(step))
+                model[key] = UInt64(step)
+            }
+            let probe = keys[Int(generator.next() % UInt64(keys.count))]
+            #expect(reader.lookup(probe) == model[probe])
+            #expect(reader.lookup(probe) == index.lookup(probe))
+        }
+        let batch = Array(keys.prefix(32))
+        var results = [UInt64?](repeating: nil, count: batch.count)
+        batch.withUnsafeBufferPointer { addresses in
+            results.withUnsafeMutableBufferPointer { reader.lookup(batch: addresses, into: $0) }
+        }
+        #expect(results == batch.map { model[$0] })
+    }
+
     @Test func sizingAndInvalidKey() {
         let index = AddressIndex(capacity: 1000)
         #expect(index.slotCount == 2048)

@@ -56,6 +56,18 @@ final class LookupFixture: @unchecked Sendable {
         return found
     }
 
+    /// The same lookups through one `AddressIndex.Reader`, taken once per
+    /// call as a worker takes it once per receive burst.
+    @inline(__always)
+    func lookUpWithReader(_ queries: UnsafeMutableBufferPointer<IPv6Address>, count: Int) -> Int {
+        let reader = index.reader
+        var found = 0
+        for position in 0..<count where reader.lookup(queries[position & queryMask]) != nil {
+            found &+= 1
+        }
+        return found
+    }
+
     /// The same lookups through the batched (hash, prefetch, probe) API, 256 at a time.
     @inline(__always)
     func lookUpBatched(_ queries: UnsafeMutableBufferPointer<IPv6Address>, count: Int) -> Int {

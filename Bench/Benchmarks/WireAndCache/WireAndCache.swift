@@ -76,6 +76,16 @@ let benchmarks: @Sendable () -> Void = {
         } setup: {
             precondition(fixture().lookUp(fixture().misses, count: fixture().queryCount) == 0, "miss keys present")
         }
+        Benchmark("AddressIndex.ReaderLookup.Hit.\(label)", configuration: lookups) { _ in
+            blackHole(fixture().lookUpWithReader(fixture().hits, count: lookupsPerIteration))
+        } setup: {
+            precondition(fixture().lookUpWithReader(fixture().hits, count: fixture().queryCount) == fixture().queryCount, "hit keys missing")
+        }
+        Benchmark("AddressIndex.ReaderLookup.Miss.\(label)", configuration: lookups) { _ in
+            blackHole(fixture().lookUpWithReader(fixture().misses, count: lookupsPerIteration))
+        } setup: {
+            precondition(fixture().lookUpWithReader(fixture().misses, count: fixture().queryCount) == 0, "miss keys present")
+        }
         Benchmark("AddressIndex.BatchLookup.Hit.\(label)", configuration: lookups) { _ in
             blackHole(fixture().lookUpBatched(fixture().hits, count: lookupsPerIteration))
         } setup: {
