@@ -2,15 +2,15 @@ import ArgumentParser
 import HomelessEngine
 import HomelessSystem
 
-/// `homeless show ports|stats|cache [--json]`: asks a running engine.
+/// `homeless show ports|stats|cache|sa [--json]`: asks a running engine.
 public struct ShowCommand: ParsableCommand {
     public enum Subject: String, ExpressibleByArgument, CaseIterable, Sendable {
-        case ports, stats, cache
+        case ports, stats, cache, sa
     }
 
     public static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show a running engine's ports, statistics or Host Cache.",
+        abstract: "Show a running engine's ports, statistics, Host Cache or security associations.",
         discussion: """
             Connects to the control socket @homeless/NAME of the engine \
             running in the current network namespace.
@@ -19,14 +19,19 @@ public struct ShowCommand: ParsableCommand {
               stats  per-worker packets, bytes, punts and drops by reason, and \
             each RX ring's PACKET_STATISTICS (packets, drops, freezes)
               cache  Host Cache entry and address counts
+              sa     security associations loaded with `homeless run --sa`: SPI, \
+            direction, algorithm, class, addresses, bound Host Cache entry, \
+            replay window (inbound) or next sequence number and rekey need \
+            (outbound)
 
             Examples:
               homeless show stats
               homeless show ports --json --name mn
+              homeless show sa --name cn
             """
     )
 
-    @Argument(help: ArgumentHelp("What to show: ports, stats or cache.", valueName: "subject"))
+    @Argument(help: ArgumentHelp("What to show: ports, stats, cache or sa.", valueName: "subject"))
     public var subject: Subject
 
     @Flag(name: .long, help: "Print JSON instead of text.")

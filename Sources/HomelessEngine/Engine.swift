@@ -85,6 +85,8 @@ public final class Engine: @unchecked Sendable {
     /// The engine's Host Cache (slow path only; read by the control thread
     /// under the lock).
     let hostCache = HostCacheAccess(HostCache(clock: SystemMonotonicClock()))
+    /// The slow path's SA database, as last published (read by the control thread).
+    let securityAssociations = SecurityAssociationAccess()
     let startedAt = SystemMonotonicClock().now
     /// Per-peer ULID <-> locator translations: the slow path publishes,
     /// the workers read without locks.
@@ -256,7 +258,8 @@ public final class Engine: @unchecked Sendable {
         }
         let mobility = MobilityController(hostCache: hostCache, securityAssociations: database,
                                           localAddresses: localAddresses,
-                                          seed: UInt64(truncatingIfNeeded: SystemMonotonicClock().now.nanoseconds) ^ UInt64(getpid()))
+                                          seed: UInt64(truncatingIfNeeded: SystemMonotonicClock().now.nanoseconds) ^ UInt64(getpid()),
+                                          publishingTo: securityAssociations)
         let watcher = configuration.manualKeying == nil ? nil
             : LocalAddressWatcher(devices: wires.map(\.names.kernelSide), logger: logger)
         let slowPath = SlowPath(queues: workers.map(\.punt), reinjectors: reinjectors, mobility: mobility,
@@ -330,8 +333,8 @@ public final class Engine: @unchecked Sendable {
     var runningWires: [RunningWire] { wires }
     var slowPathCounters: WorkerCounters? { slowPath?.counters }
 
-    /// The text or JSON answer to one control request: `ports`, `stats` or
-    /// `cache`, optionally followed by `json`.
+    /// The text or JSON answer to one control request: `ports`, `stats`,
+    /// `cache` or `sa`, optionally followed by `json`.
     func respond(to request: String) -> String {
         let words = request.split(separator: " ").map(String.init)
         let json = words.contains("json")
@@ -340,6 +343,9 @@ public final class Engine: @unchecked Sendable {
         case "ports": return json ? status.portsJSON() : status.portsText()
         case "stats": return json ? status.statsJSON() : status.statsText()
         case "cache": return json ? status.cacheJSON() : status.cacheText()
+        case "sa":
+            let database = securityAssociations.read { $0 }
+            return json ? EngineStatus.securityAssociationsJSON(database) : EngineStatus.securityAssociationsText(database)
         default: return JSONText.object([("error", JSONText.quoted("unknown request '\(request)'"))]) + "\n"
         }
     }

@@ -130,6 +130,13 @@ check "cn adopted mn after its Initial Binding Update" \
     wait_for 3 cache_has cn "any('$OLD' in e['live-addresses'] and e['capability'] == 'homeless' for e in d['entries'])"
 check "mn's entry for cn is Homeless (Binding Acknowledgement received)" \
     cache_has mn "any('$CN' in e['live-addresses'] and e['capability'] == 'homeless' for e in d['entries'])"
+# Exits 0 when `homeless show sa --json` on the node lists every SPI given.
+sa_lists() {   # node spi...
+    local node=$1; shift
+    in_ns "$node" "$HOMELESS" show sa --json --name "$node" |
+        python3 -c 'import json, sys; d = json.load(sys.stdin); sys.exit(0 if set(sys.argv[1:]) <= {a["spi"] for a in d["associations"]} else 1)' "$@"
+}
+check "cn lists its SAs 0x2001 and 0x2002 (homeless show sa)" sa_lists cn 0x2001 0x2002
 MOVED_AT=$(date +%s.%N)
 in_ns mn ip -6 addr add "$NEW/64" dev hl0 nodad
 in_ns mn ip -6 addr del "$OLD/64" dev hl0

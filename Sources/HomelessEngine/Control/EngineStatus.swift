@@ -1,4 +1,5 @@
 import HomelessCore
+import HomelessSecurity
 import HomelessSystem
 
 /// Counter values summed over workers (read, never written, here).
@@ -233,6 +234,71 @@ struct EngineStatus {
                 text += "\n  expired: \(entry.expiredAddresses.map { "\($0)" }.joined(separator: " "))"
             }
             text += "\n"
+        }
+        return text
+    }
+}
+
+extension EngineStatus {
+    // MARK: sa
+
+    /// The SPI as setkey writes it (`0x2001`).
+    static func spiText(_ spi: UInt32) -> String { "0x" + String(spi, radix: 16) }
+
+    /// One member list per SA: the same facts in both renderings. There are
+    /// no per-SA packet counters (the verification path stays free of extra
+    /// work); `homeless show stats` counts rejected signalling.
+    static func securityAssociationsJSON(_ database: SecurityAssociationDatabase) -> String {
+        let associations = database.associations.map { association in
+            var members: [(String, String)] = [
+                ("spi", JSONText.quoted(spiText(association.spi))),
+                ("direction", JSONText.quoted(association.direction.rawValue)),
+                ("algorithm", JSONText.quoted(association.algorithm.setkeyName)),
+                ("class", JSONText.quoted(association.associationClass.rawValue)),
+                ("source", JSONText.quoted("\(association.source)")),
+                ("destination", JSONText.quoted("\(association.destination)")),
+                ("host-cache-entry", association.hostCacheEntry.map { JSONText.quoted("\($0)") } ?? "null"),
+            ]
+            switch association.direction {
+            case .inbound:
+                members.append(("replay-window", JSONText.object([
+                    ("size", JSONText.number(association.replayWindow.size)),
+                    ("highest-accepted", JSONText.number(association.replayWindow.highest)),
+                ])))
+            case .outbound:
+                members.append(("last-sent-sequence", JSONText.number(association.lastSentSequenceNumber)))
+                members.append(("next-sequence", association.isExhausted
+                    ? "null" : JSONText.number(association.lastSentSequenceNumber + 1)))
+                members.append(("needs-rekey", JSONText.bool(association.needsRekey)))
+            }
+            if let line = association.manualLine { members.append(("manual-line", JSONText.number(line))) }
+            return JSONText.object(members)
+        }
+        return JSONText.object([
+            ("count", JSONText.number(database.count)),
+            ("associations", JSONText.array(associations)),
+        ]) + "\n"
+    }
+
+    static func securityAssociationsText(_ database: SecurityAssociationDatabase) -> String {
+        var text = "security associations: \(database.count)\n"
+        for association in database.associations {
+            text += "SA \(spiText(association.spi)) \(association.direction.rawValue) \(association.algorithm.setkeyName)"
+            text += " class \(association.associationClass.rawValue)\n"
+            text += "  \(association.source) -> \(association.destination)"
+            text += ", Host Cache entry \(association.hostCacheEntry.map { "\($0)" } ?? "none")\n"
+            switch association.direction {
+            case .inbound:
+                let window = association.replayWindow
+                text += window.isEnabled
+                    ? "  replay window \(window.size), highest accepted \(window.highest)\n"
+                    : "  replay window disabled, highest accepted \(window.highest)\n"
+            case .outbound:
+                text += association.isExhausted
+                    ? "  sequence exhausted (sent \(association.lastSentSequenceNumber))"
+                    : "  next sequence \(association.lastSentSequenceNumber + 1)"
+                text += association.needsRekey ? ", needs rekey\n" : "\n"
+            }
         }
         return text
     }

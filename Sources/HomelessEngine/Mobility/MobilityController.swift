@@ -39,10 +39,15 @@ enum SignallingDrop: String, Equatable, Sendable {
 ///
 /// Single-threaded: only the slow-path thread calls it. The Host Cache is
 /// shared with the control thread (`homeless show cache`) through the
-/// engine's mutex, taken for each operation.
+/// engine's mutex, taken for each operation; the SA database through a
+/// copy published after each change (`homeless show sa`).
 final class MobilityController {
     private let hostCache: HostCacheAccess
-    private(set) var securityAssociations: SecurityAssociationDatabase
+    /// Every change is published for the control thread (`homeless show sa`).
+    private(set) var securityAssociations: SecurityAssociationDatabase {
+        didSet { publishedAssociations.publish(securityAssociations) }
+    }
+    private let publishedAssociations: SecurityAssociationAccess
     private(set) var mobility: PeerMobilityTable
     private var random: SplitMix64
     /// Per peer entry: the Ethernet header (14 octets, addresses already
@@ -56,9 +61,12 @@ final class MobilityController {
     private(set) var statistics = MobilityStatistics()
 
     init(hostCache: HostCacheAccess, securityAssociations: SecurityAssociationDatabase,
-         localAddresses: [IPv6Address], parameters: MobilityParameters = MobilityParameters(), seed: UInt64) {
+         localAddresses: [IPv6Address], parameters: MobilityParameters = MobilityParameters(), seed: UInt64,
+         publishingTo publishedAssociations: SecurityAssociationAccess = SecurityAssociationAccess()) {
         self.hostCache = hostCache
         self.securityAssociations = securityAssociations
+        self.publishedAssociations = publishedAssociations
+        publishedAssociations.publish(securityAssociations)
         mobility = PeerMobilityTable(parameters: parameters, localAddresses: localAddresses)
         random = SplitMix64(seed: seed)
     }
