@@ -32,23 +32,18 @@ log "homeless inspect Tests/Fixtures/captures/homeless.pcap (Binding Update, Ack
 
 export LAB_ID="demo$$"
 lab=scripts/lab.sh
-ns() { printf 'hl-%s-%s' "$LAB_ID" "$1"; }
-in_ns() { local node="$1"; shift; ip netns exec "$(ns "$node")" "$@"; }
-declare -A engine_pid=()
-logs=$(mktemp -d)
+# The engine helpers the lab integration tests use (in_ns, start_engine,
+# stop_engine); each engine is named after its node (@homeless/mn, ...).
+HOMELESS="$homeless" WORK=$(mktemp -d) ENGINE_LOG_LEVEL=warning
+declare -A ENGINE_PID=()
+passed=0 failed=0
+source Tests/Integration/lib.sh
 
-stop_engines() {
-    local node
-    for node in "${!engine_pid[@]}"; do
-        kill -TERM "${engine_pid[$node]}" 2>/dev/null || true
-        wait "${engine_pid[$node]}" 2>/dev/null || true
-        unset "engine_pid[$node]"
-    done
-}
 cleanup() {
-    stop_engines
+    local node
+    for node in "${!ENGINE_PID[@]}"; do stop_engine "$node" || true; done
     bash "$lab" down >/dev/null 2>&1 || true
-    rm -rf "$logs"
+    rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -56,29 +51,18 @@ trap 'exit 130' INT TERM
 log "lab up: mn --A/B-- rt --C-- cn"
 bash "$lab" up >/dev/null
 
-start_engine() {   # node wire [options...]
-    local node="$1" wire="$2"; shift 2
-    in_ns "$node" "$homeless" run --wire "$wire" --workers 1 --log-level warning "$@" >"$logs/$node.log" 2>&1 &
-    engine_pid[$node]=$!
-    for _ in $(seq 100); do
-        in_ns "$node" "$homeless" show ports >/dev/null 2>&1 && return 0
-        kill -0 "${engine_pid[$node]}" 2>/dev/null || { cat "$logs/$node.log" >&2; die "engine on $node exited"; }
-        sleep 0.1
-    done
-    die "engine on $node did not come up"
-}
 mn_old=2001:db8:a::10 mn_new=2001:db8:a::99 cn=2001:db8:c::20
 # One manually keyed AH SA each way (draft 2.4: every Binding Update carries
 # AH); the same file serves both engines, each takes the SAs for its addresses.
 key() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
-cat >"$logs/sa.conf" <<CONF
+cat >"$WORK/sa.conf" <<CONF
 add $mn_old $cn ah 0x2001 -A hmac-sha256 0x$(key);
 add $cn $mn_old ah 0x2002 -A hmac-sha256 0x$(key);
 CONF
 
 log "starting engines: mn (wire lnk-a), cn (wire lnk-c), with AH SAs"
-start_engine mn lnk-a --sa "$logs/sa.conf"
-start_engine cn lnk-c --sa "$logs/sa.conf"
+start_engine mn lnk-a --workers 1 --sa "$WORK/sa.conf" || die "the engine on mn did not start"
+start_engine cn lnk-c --workers 1 --sa "$WORK/sa.conf" || die "the engine on cn did not start"
 
 log "ping6 mn -> cn through both engines"
 in_ns mn ping -6 -c 3 -i 0.2 -W 2 "$cn"
@@ -86,22 +70,22 @@ in_ns mn ping -6 -c 3 -i 0.2 -W 2 "$cn"
 log "iperf3 TCP mn -> cn for 8 s; mn is renumbered after 3 s"
 in_ns cn iperf3 -s -1 -B "$cn" >/dev/null 2>&1 &
 sleep 0.5
-in_ns mn iperf3 -c "$cn" -t 8 -i 1 -f m >"$logs/iperf.txt" 2>&1 &
+in_ns mn iperf3 -c "$cn" -t 8 -i 1 -f m >"$WORK/iperf.txt" 2>&1 &
 iperf_pid=$!
 sleep 3
 log "mn: + $mn_new, - $mn_old (the connection's address)"
 in_ns mn ip -6 addr add "$mn_new/64" dev hl0 nodad
 in_ns mn ip -6 addr del "$mn_old/64" dev hl0
-wait "$iperf_pid" || { cat "$logs/iperf.txt" >&2; die "iperf3 failed"; }
-cat "$logs/iperf.txt"
+wait "$iperf_pid" || { cat "$WORK/iperf.txt" >&2; die "iperf3 failed"; }
+cat "$WORK/iperf.txt"
 
 log "homeless show cache (on cn): mn's entry now holds $mn_new"
-in_ns cn "$homeless" show cache
+in_ns cn "$homeless" show cache --name cn
 log "homeless show cache (on mn)"
-in_ns mn "$homeless" show cache
+in_ns mn "$homeless" show cache --name mn
 for node in mn cn; do
     log "homeless show stats (on $node)"
-    in_ns "$node" "$homeless" show stats
+    in_ns "$node" "$homeless" show stats --name "$node"
 done
 
 log "stopping engines and removing the lab"

@@ -1,5 +1,5 @@
 # lib.sh - helpers shared by the lab integration scripts (host-mode.sh,
-# mobility.sh). Source it after setting HOMELESS, LAB_ID and WORK and
+# mobility.sh) and scripts/demo.sh. Source it after setting HOMELESS, LAB_ID and WORK and
 # declaring `declare -A ENGINE_PID=()`, `passed=0` and `failed=0`.
 
 in_ns() { local node="$1"; shift; ip netns exec "hl-$LAB_ID-$node" "$@"; }
