@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "HomelessWire", targets: ["HomelessWire"]),
         .library(name: "HomelessCore", targets: ["HomelessCore"]),
         .library(name: "HomelessSecurity", targets: ["HomelessSecurity"]),
+        .library(name: "HomelessSystem", targets: ["HomelessSystem"]),
         .library(name: "HomelessEngine", targets: ["HomelessEngine"]),
     ],
     dependencies: [

@@ -34,5 +34,16 @@ let package = Package(
             path: "Benchmarks/SecurityPaths",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "ForwardingPath",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "HomelessWire", package: "Homeless"),
+                .product(name: "HomelessSystem", package: "Homeless"),
+                .product(name: "HomelessEngine", package: "Homeless"),
+            ],
+            path: "Benchmarks/ForwardingPath",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

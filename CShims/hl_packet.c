@@ -145,7 +145,16 @@ int hl_poll_writable(int fd, int timeout_ms) { return hl_poll_events(fd, POLLOUT
 
 int hl_close(int fd) { return hl_result(close(fd)); }
 
+int hl_socket_take_error(int fd) {
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) < 0) return -errno;
+    return error;
+}
+
 int hl_setns_net(int fd) { return hl_result(setns(fd, CLONE_NEWNET)); }
+
+int hl_unshare_net(void) { return hl_result(unshare(CLONE_NEWNET)); }
 
 int hl_open_current_netns(void) { return hl_result(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)); }
 

@@ -15,6 +15,7 @@
 #include "hl_packet.h"  // AF_PACKET sockets and TPACKET rings
 #include "hl_bpf.h"     // the wire-port classifier (libbpf)
 #include "hl_thread.h"  // worker thread placement
+#include "hl_route.h"   // rtnetlink change monitor, kernel-routed IPv6 socket
 
 // MARK: - Atomics over plain memory
 

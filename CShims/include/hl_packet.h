@@ -119,8 +119,14 @@ int hl_poll_readable(int fd, int timeout_ms);
 /// poll() for POLLOUT (TX ring frames freed).
 int hl_poll_writable(int fd, int timeout_ms);
 int hl_close(int fd);
+/// getsockopt(SO_ERROR): reads and clears the socket's pending error (0 if
+/// none). A packet socket whose device went down keeps reporting POLLERR
+/// until its error is read.
+int hl_socket_take_error(int fd);
 /// setns(fd, CLONE_NEWNET) for the calling thread.
 int hl_setns_net(int fd);
+/// unshare(CLONE_NEWNET): the calling thread moves to a new, empty network namespace.
+int hl_unshare_net(void);
 /// The open file descriptor of the calling thread's network namespace.
 int hl_open_current_netns(void);
 /// if_nametoindex(); the positive index or -errno (-ENODEV when unknown).

@@ -57,6 +57,7 @@ public struct RunCommand: ParsableCommand {
               homeless run --wire eth0 --workers 2 --log-level debug
               homeless run --wire lnk-a --name mn --upper-name up0
               homeless run --wire eth0 --sa /etc/homeless/sa.conf
+              homeless run --wire eth0 --wire wlan0 --anonymous-handshake
             """
     )
 
@@ -90,6 +91,10 @@ public struct RunCommand: ParsableCommand {
         "Manually keyed AH security associations in setkey(8) syntax (enables mobility toward the peers they cover).",
         valueName: "file"))
     public var sa: String?
+
+    @Flag(name: .long, help: ArgumentHelp(
+        "Run the anonymous-authentication handshake (IPv6 Next Header 253) with peers that have no --sa entry, so two engines make AH keys for their Binding Updates themselves (docs/HANDSHAKE.md)."))
+    public var anonymousHandshake = false
 
     @Flag(name: .long, help: "Do not pin worker threads to CPUs.")
     public var noPin = false
@@ -127,7 +132,8 @@ public struct RunCommand: ParsableCommand {
             name: name, wires: wires, workersPerWire: workers ?? max(1, cpus), pinWorkers: !noPin,
             rxGeometry: rx, txGeometry: tx, policy: WorkerPolicy(busyPollIterations: busyPoll),
             manualKeying: try sa.map { (path) throws(EngineError) in try ManualKeyingFile.load(path: path) },
-            manualKeyingPath: sa ?? "")
+            manualKeyingPath: sa ?? "",
+            anonymousHandshake: anonymousHandshake ? AnonymousHandshakeConfiguration() : nil)
     }
 
     public func run() throws {

@@ -27,11 +27,16 @@ public struct EngineConfiguration: Sendable {
     /// (draft 2.4) and every peer is a plain peer.
     public var manualKeying: ManualKeyingConfiguration?
     public var manualKeyingPath: String
+    /// Runs the anonymous-authentication handshake (draft 2.4.3, A.2)
+    /// toward peers without a manual SA; nil: off.
+    public var anonymousHandshake: AnonymousHandshakeConfiguration?
 
     public init(name: String = "default", wires: [HostModeWire], workersPerWire: Int = 1, pinWorkers: Bool = true,
                 rxGeometry: RXRingGeometry = .standard, txGeometry: TXRingGeometry = .standard,
                 policy: WorkerPolicy = WorkerPolicy(), puntQueueCapacity: Int = 1024,
-                manualKeying: ManualKeyingConfiguration? = nil, manualKeyingPath: String = "") {
+                manualKeying: ManualKeyingConfiguration? = nil, manualKeyingPath: String = "",
+                anonymousHandshake: AnonymousHandshakeConfiguration? = nil) {
+        self.anonymousHandshake = anonymousHandshake
         self.manualKeying = manualKeying
         self.manualKeyingPath = manualKeyingPath
         self.name = name
@@ -87,6 +92,8 @@ public final class Engine: @unchecked Sendable {
     let hostCache = HostCacheAccess(HostCache(clock: SystemMonotonicClock()))
     /// The slow path's SA database, as last published (read by the control thread).
     let securityAssociations = SecurityAssociationAccess()
+    /// The slow path's mobility and handshake counters (nil until it starts).
+    private(set) var slowPathStatistics: SlowPathStatisticsAccess?
     let startedAt = SystemMonotonicClock().now
     /// Per-peer ULID <-> locator translations: the slow path publishes,
     /// the workers read without locks.
@@ -236,17 +243,22 @@ public final class Engine: @unchecked Sendable {
             }
         }
         var reinjectors: [Int: (upper: RawPacketSocket, wire: RawPacketSocket)] = [:]
+        var kernelSockets: [Int: KernelRoutedSocket] = [:]
         for (number, wire) in wires.enumerated() {
             do {
                 reinjectors[number] = (try RawPacketSocket(interfaceIndex: wire.upperIndex),
                                        try RawPacketSocket(interfaceIndex: wire.wireIndex))
+                kernelSockets[number] = try KernelRoutedSocket(device: wire.names.kernelSide)
             } catch {
                 throw .ring(wire.names.wire, "\(error)")
             }
         }
-        let localAddresses = snapshots.flatMap { snapshot in
+        let routeChanges: RouteChangeMonitor
+        do { routeChanges = try RouteChangeMonitor() } catch { throw .hostConfiguration("\(error)") }
+        let wireAddresses = snapshots.map { snapshot in
             snapshot.addresses.compactMap { address in address.prefix.split(separator: "/").first.flatMap { IPv6Address(String($0)) } }
         }
+        let localAddresses = wireAddresses.flatMap { $0 }
         var database = SecurityAssociationDatabase()
         if let manual = configuration.manualKeying {
             database = try ManualKeyingFile.database(manual, path: configuration.manualKeyingPath,
@@ -259,10 +271,20 @@ public final class Engine: @unchecked Sendable {
         let mobility = MobilityController(hostCache: hostCache, securityAssociations: database,
                                           localAddresses: localAddresses,
                                           seed: UInt64(truncatingIfNeeded: SystemMonotonicClock().now.nanoseconds) ^ UInt64(getpid()),
-                                          publishingTo: securityAssociations)
-        let watcher = configuration.manualKeying == nil ? nil
+                                          publishingTo: securityAssociations,
+                                          handshake: configuration.anonymousHandshake)
+        slowPathStatistics = mobility.publishedStatistics
+        for (wire, addresses) in wireAddresses.enumerated() {
+            for address in addresses { mobility.noteLocalAddress(address, wire: wire) }
+        }
+        let watcher = configuration.manualKeying == nil && configuration.anonymousHandshake == nil ? nil
             : LocalAddressWatcher(devices: wires.map(\.names.kernelSide), logger: logger)
-        let slowPath = SlowPath(queues: workers.map(\.punt), reinjectors: reinjectors, mobility: mobility,
+        let slowPath = SlowPath(queues: workers.map(\.punt), reinjectors: reinjectors, kernelSockets: kernelSockets,
+                                carriers: WireCarrierMirror(
+                                    wires: wires.map(\.names),
+                                    routes: snapshots.map { $0.routes.filter { !$0.isKernelManaged && !$0.isMultipath } },
+                                    logger: logger),
+                                routeChanges: routeChanges, mobility: mobility,
                                 addresses: watcher, hostCache: hostCache, translations: translations, logger: logger)
         self.slowPath = slowPath
         do {

@@ -110,6 +110,32 @@ import HomelessWire
         #expect(atBU?.option == .bindingUpdate)
     }
 
+    /// A host without AH (or without Destination Options) rejects the
+    /// header itself: code 1 pointing at the Next Header field naming it
+    /// (what a Linux kernel without IPsec AH sends).
+    @Test func anUnrecognizedHeaderOfOurUpdateIsRecognised() {
+        let invoking = initialPacket()   // IPv6 (Next Header 60) | Destination Options
+        let match = parameterProblem(code: 1, pointer: 6, invoking: invoking).withUnsafeBytes {
+            InitialBindingUpdateRejection.match(icmpMessage: $0)
+        }
+        #expect(match == InitialBindingUpdateRejection(invokingSource: F.linkA, invokingDestination: F.peer, unrecognizedHeader: 60))
+        // The same packet behind AH: the pointer names AH in the IPv6 header.
+        var withAH = invoking
+        withAH[6] = IPProtocol.authentication.rawValue
+        let ahMatch = parameterProblem(code: 1, pointer: 6, invoking: withAH).withUnsafeBytes {
+            InitialBindingUpdateRejection.match(icmpMessage: $0)
+        }
+        #expect(ahMatch?.unrecognizedHeader == 51 && ahMatch?.option == nil)
+        // Code 1 elsewhere, or naming a header that is not ours, is not ours.
+        var tcp = invoking
+        tcp[6] = IPProtocol.tcp.rawValue
+        for (packet, pointer) in [(invoking, UInt32(7)), (invoking, UInt32(46)), (tcp, UInt32(6)), (invoking, UInt32(40))] {
+            #expect(parameterProblem(code: 1, pointer: pointer, invoking: packet).withUnsafeBytes {
+                InitialBindingUpdateRejection.match(icmpMessage: $0)
+            } == nil)
+        }
+    }
+
     @Test func otherPointersCodesAndTruncationsAreNotOurs() {
         let invoking = initialPacket()
         for (code, pointer) in [(UInt8(2), UInt32(47)), (2, 6), (2, 48), (0, 46), (2, 100_000)] {

@@ -156,6 +156,40 @@ import HomelessWire
         #expect(updates.filter { !$0.flags.contains(.acknowledge) }.isEmpty)
     }
 
+    @Test func dataMovesToANewAddressOnlyOnceThePeerAcknowledgedIt() throws {
+        var state = try acknowledgedMachine(), now = F.at(seconds: 10)
+        #expect(state.dataSource(now: now) == F.linkA)
+        // Renumbering: linkC comes, linkA and linkB go. Until the peer
+        // acknowledges linkC, data keeps the ULID, which the peer holds.
+        _ = state.handle(.localAddressAdded(F.linkC), now: now)
+        _ = state.handle(.localAddressRemoved(F.linkA), now: now)
+        let actions = state.handle(.localAddressRemoved(F.linkB), now: now)
+        let update = try #require(F.standalone(actions).first)
+        #expect(state.preferredSource == F.linkC)
+        #expect(state.dataSource(now: now) == F.linkA)
+        now = F.at(seconds: 10, milliseconds: 1)
+        _ = state.handle(.bindingAcknowledgementReceived(sequence: update.lastSequence, status: 0, lifetime: 600), now: now)
+        #expect(state.dataSource(now: now) == F.linkC)
+    }
+
+    @Test func dataMovesAtOnceToALiveAddressThePeerHoldsAlready() throws {
+        // Multi-homing: linkB was registered with the Initial Binding
+        // Update; losing linkA moves data to linkB without waiting.
+        var state = try acknowledgedMachine(), now = F.at(seconds: 10)
+        #expect(state.peerBindings[F.linkB] != nil)
+        _ = state.handle(.localAddressRemoved(F.linkA), now: now)
+        #expect(state.dataSource(now: now) == F.linkB)
+        // A refused registration does not count as held.
+        now = F.at(seconds: 20)
+        var refused = try acknowledgedMachine()
+        let added = refused.handle(.localAddressAdded(F.linkC), now: now)
+        let offer = try #require(F.offers(added).first)
+        _ = refused.handle(.bindingAcknowledgementReceived(sequence: offer.lastSequence, status: 129, lifetime: 0), now: now)
+        _ = refused.handle(.localAddressRemoved(F.linkA), now: now)
+        _ = refused.handle(.localAddressRemoved(F.linkB), now: now)
+        #expect(refused.dataSource(now: F.at(seconds: 21)) == F.linkA, "the ULID, which the peer still holds")
+    }
+
     @Test func anOutOfWindowAcknowledgementResynchronisesTheSequence() throws {
         var state = try acknowledgedMachine()
         _ = state.handle(.localAddressAdded(F.linkC), now: F.at(seconds: 10))

@@ -23,13 +23,16 @@ import HomelessWire
         let access: HostCacheAccess
         let controller: MobilityController
 
-        init(local: IPv6Address) throws {
+        init(local: IPv6Address, manualKeys: Bool = true) throws {
             access = HostCacheAccess(HostCache(clock: clock, random: SplitMix64(seed: 7)))
-            let configuration = try ManualKeyingConfiguration(parsing: MobilityControllerTests.keys)
             var database = SecurityAssociationDatabase()
-            try database.loadManual(configuration, isLocal: { $0 == local })
+            if manualKeys {
+                let configuration = try ManualKeyingConfiguration(parsing: MobilityControllerTests.keys)
+                try database.loadManual(configuration, isLocal: { $0 == local })
+            }
             controller = MobilityController(hostCache: access, securityAssociations: database,
-                                            localAddresses: [local], seed: 3)
+                                            localAddresses: [local], seed: 3,
+                                            handshake: manualKeys ? nil : AnonymousHandshakeConfiguration())
         }
 
         var now: MonotonicInstant { clock.now }
@@ -52,23 +55,24 @@ import HomelessWire
             mn.controller.noteInbound($0, now: mn.now)
         }
         let bindingUpdate = try #require(initial.first)
-        #expect(bindingUpdate.port == .wire)
-        let atCN = bindingUpdate.bytes.withUnsafeBytes { cn.controller.handleInbound($0, now: cn.now) }
+        // Signalling leaves as an IPv6 packet the kernel routes (next hop
+        // and link header from its neighbour table), on the wire of its source.
+        #expect(bindingUpdate.port == .kernelRouted && bindingUpdate.wire == 0)
+        #expect(bindingUpdate.bytes.first.map { $0 >> 4 } == 6)
+        let atCN = bindingUpdate.received.withUnsafeBytes { cn.controller.handleInbound($0, now: cn.now) }
         #expect(atCN.drop == nil)
         #expect(atCN.consumed, "a standalone Binding Update (Next Header 59) does not reach the kernel")
         let acknowledgement = try #require(atCN.frames.first)
-        let atMN = acknowledgement.bytes.withUnsafeBytes { mn.controller.handleInbound($0, now: mn.now) }
+        let atMN = acknowledgement.received.withUnsafeBytes { mn.controller.handleInbound($0, now: mn.now) }
         #expect(atMN.drop == nil)
         #expect(atMN.consumed)
-        return (bindingUpdate.bytes, acknowledgement.bytes)
+        return (bindingUpdate.received, acknowledgement.received)
     }
 
     @Test func theInitialBindingUpdateIsAuthenticatedAppliedAndAcknowledged() throws {
         let mn = try Node(local: Self.mnOld), cn = try Node(local: Self.cn)
         let (initial, _) = try handshake(mn, cn)
-        // The signalling frame goes back the way the reply came: link
-        // addresses swapped, IPv6 + AH + Destination Options.
-        #expect(Array(initial[0..<6]) == [0x04, 0x04, 0x04, 0x04, 0x04, 0x04])
+        // IPv6 + AH + Destination Options.
         let packet = try TranslationTests.parse(initial)
         #expect(packet.authenticationHeaderOffset != nil)
         #expect(packet.source == Self.mnOld && packet.destination == Self.cn)
@@ -82,6 +86,115 @@ import HomelessWire
         // Before any move the wire addresses are the identifiers.
         let before = mn.controller.translations()
         #expect(before.count == 1 && before.allSatisfy { $0.isIdentity })
+    }
+
+    /// Without manual keys: mn's SYN starts the anonymous handshake; its
+    /// message 3 and the Initial Binding Update under the new SA follow
+    /// message 2; cn creates its entry from message 3 and accepts the
+    /// Binding Update under the anonymous SA (draft 2.4.3, 3.3.1).
+    @Test func theAnonymousHandshakeKeysTheInitialBindingUpdate() throws {
+        let mn = try Node(local: Self.mnOld, manualKeys: false), cn = try Node(local: Self.cn, manualKeys: false)
+        let hello = Self.tcpFrame(from: Self.mnOld, to: Self.cn, flags: 0x02).withUnsafeBytes {
+            mn.controller.noteOutbound($0, now: mn.now)
+        }
+        #expect(hello.count == 1 && hello.first?.port == .kernelRouted)
+        #expect(mn.entries().isEmpty, "no entry before the handshake completes")
+        let atCN = try #require(hello.first).received.withUnsafeBytes { cn.controller.handleHandshake($0, now: cn.now) }
+        #expect(atCN.consumed && atCN.frames.count == 1)
+        #expect(cn.entries().isEmpty, "message 1 creates no state at the responder")
+        let atMN = try #require(atCN.frames.first).received.withUnsafeBytes { mn.controller.handleHandshake($0, now: mn.now) }
+        #expect(atMN.consumed)
+        #expect(atMN.frames.count == 1, "message 3, carrying the Initial Binding Update (draft A.2)")
+        #expect(mn.entries().count == 1)
+        let third = try #require(atMN.frames.first)
+        let thirdPacket = try TranslationTests.parse(third.received)
+        #expect(thirdPacket.authenticationHeaderOffset != nil && thirdPacket.upperLayerProtocol.rawValue == 253)
+        #expect(mn.controller.statistics.bindingUpdatesSent == 1)
+        let atCNThird = third.received.withUnsafeBytes { cn.controller.handleHandshake($0, now: cn.now) }
+        #expect(atCNThird.consumed)
+        #expect(cn.entries().count == 1)
+        #expect(cn.controller.securityAssociations.associations.filter { $0.associationClass == .anonymous }.count == 2)
+        #expect(cn.controller.statistics.bindingUpdatesApplied == 1, "the update behind message 3, covered by its AH")
+        // cn acknowledges it (and sends its own Initial Binding Update).
+        let acknowledgement = try #require(atCNThird.frames.first)
+        let back = acknowledgement.received.withUnsafeBytes { mn.controller.handleInbound($0, now: mn.now) }
+        #expect(back.drop == nil)
+        for frame in atCNThird.frames.dropFirst() {
+            for reply in frame.received.withUnsafeBytes({ mn.controller.handleInbound($0, now: mn.now) }).frames {
+                _ = reply.received.withUnsafeBytes { cn.controller.handleInbound($0, now: cn.now) }
+            }
+        }
+        #expect(mn.entries().first?.capability == .homeless)
+        #expect(cn.entries().first?.capability == .homeless)
+        mn.controller.publishStatistics()
+        #expect(mn.controller.publishedStatistics.handshake()?.contains { $0.name == "established-as-initiator" && $0.value == 1 } == true)
+        #expect(mn.controller.publishedStatistics.mobility().contains { $0.name == "handshakes-established" && $0.value == 1 })
+        // A peer that is not a Homeless host never answers: message 1 is
+        // retransmitted, then the attempt ends and the peer stays plain.
+        let other = TranslationTests.address("2001:db8:f::5")
+        let lonely = Self.tcpFrame(from: Self.mnOld, to: other, flags: 0x02).withUnsafeBytes {
+            mn.controller.noteOutbound($0, now: mn.now)
+        }
+        #expect(lonely.count == 1)
+        var retransmissions = 0
+        for _ in 0..<40 {
+            guard let deadline = mn.controller.nextDeadline else { break }
+            mn.clock.now = max(mn.clock.now, deadline)
+            retransmissions += mn.controller.fireTimers(now: mn.now).filter { $0.port == .kernelRouted }.count
+        }
+        #expect(retransmissions >= 2)
+        #expect(mn.controller.statistics.handshakesFailed == 1)
+        #expect(mn.entries().count == 1, "no entry for the silent peer")
+    }
+
+    /// A Binding Request under AH is answered with a Binding Update that
+    /// registers every address (draft 2.1.2, 3.2).
+    @Test func aBindingRequestIsAnsweredWithABindingUpdate() throws {
+        let mn = try Node(local: Self.mnOld), cn = try Node(local: Self.cn)
+        _ = try handshake(mn, cn)
+        var association = try #require(cn.controller.securityAssociations.outbound(entry: nil, destination: Self.mnOld))
+        let request = DestinationOptionsHeader(nextHeader: .noNextHeader, options: [.bindingRequest(BindingRequest())])
+        let packet = try MobilitySignallingPacket.build(options: request, source: Self.cn, destination: Self.mnOld,
+                                                       association: &association)
+        let frame = SlowPathFrame(port: .kernelRouted, bytes: packet).received
+        let sentBefore = mn.controller.statistics.bindingUpdatesSent
+        let result = frame.withUnsafeBytes { mn.controller.handleInbound($0, now: mn.now) }
+        #expect(result.drop == nil && result.consumed)
+        #expect(mn.controller.statistics.bindingRequestsReceived == 1)
+        #expect(mn.controller.statistics.bindingUpdatesSent == sentBefore + 1)
+        let update = try TranslationTests.parse(try #require(result.frames.first).received)
+        #expect(update.mobilityOptions.bindingUpdate != nil && update.destination == Self.cn)
+    }
+
+    /// A Standard Host answers the Initial Binding Update with a Parameter
+    /// Problem pointing at our Home Address option (draft 2.2.4): the peer
+    /// becomes `standard`. A forged one without our SA's SPI is ignored.
+    @Test func aParameterProblemForOurBindingUpdateMarksAStandardHost() throws {
+        let mn = try Node(local: Self.mnOld)
+        Self.tcpFrame(from: Self.mnOld, to: Self.cn, flags: 0x02).withUnsafeBytes { mn.controller.noteOutbound($0, now: mn.now) }
+        let initial = Self.tcpFrame(from: Self.cn, to: Self.mnOld, flags: 0x12).withUnsafeBytes {
+            mn.controller.noteInbound($0, now: mn.now)
+        }
+        let update = try #require(initial.first)
+        let parsed = try TranslationTests.parse(update.received)
+        let pointer = try #require(parsed.mobilityOptions.homeAddress) - 14
+        func parameterProblem(quoting quoted: [UInt8]) -> [UInt8] {
+            var icmp: [UInt8] = [4, 2, 0, 0] + [0, 0, UInt8(pointer >> 8), UInt8(pointer & 0xFF)]
+            icmp += quoted
+            return TranslationTests.frame(source: Self.cn, destination: Self.mnOld, protocol: .icmpv6, upper: icmp)
+        }
+        var forged = update.bytes
+        forged[44] ^= 0xFF   // another SPI
+        _ = parameterProblem(quoting: forged).withUnsafeBytes { mn.controller.noteInbound($0, now: mn.now) }
+        #expect(mn.controller.statistics.parameterProblemsIgnored == 1)
+        #expect(mn.entries().first?.capability != .standard)
+        _ = parameterProblem(quoting: update.bytes).withUnsafeBytes { mn.controller.noteInbound($0, now: mn.now) }
+        #expect(mn.controller.statistics.parameterProblemsAccepted == 1)
+        #expect(mn.entries().first?.capability == .standard)
+        #expect(mn.controller.translations().isEmpty, "a Standard Host's packets are not translated")
+        // No more Binding Updates to it.
+        mn.clock.advance(seconds: 60)
+        #expect(mn.controller.fireTimers(now: mn.now).isEmpty)
     }
 
     @Test func aTamperedOrReplayedBindingUpdateIsDroppedAndCounted() throws {
@@ -107,7 +220,7 @@ import HomelessWire
             mn.controller.noteInbound($0, now: mn.now)
         }
         let frame = try #require(initial.first)
-        let result = frame.bytes.withUnsafeBytes { stranger.controller.handleInbound($0, now: stranger.now) }
+        let result = frame.received.withUnsafeBytes { stranger.controller.handleInbound($0, now: stranger.now) }
         #expect(result.drop == .authenticationFailed)
         #expect(stranger.entries().isEmpty)
     }
@@ -163,10 +276,10 @@ import HomelessWire
         updates += mn.controller.localAddressRemoved(Self.mnOld, now: mn.now)
         #expect(!updates.isEmpty)
         for update in updates {
-            let result = update.bytes.withUnsafeBytes { cn.controller.handleInbound($0, now: cn.now) }
+            let result = update.received.withUnsafeBytes { cn.controller.handleInbound($0, now: cn.now) }
             #expect(result.drop == nil)
             for reply in result.frames {
-                _ = reply.bytes.withUnsafeBytes { mn.controller.handleInbound($0, now: mn.now) }
+                _ = reply.received.withUnsafeBytes { mn.controller.handleInbound($0, now: mn.now) }
             }
         }
         let cnEntry = try #require(cn.entries().first)
@@ -176,9 +289,36 @@ import HomelessWire
         let atMN = try #require(mn.controller.translations().first)
         #expect(atMN == TranslationRecord(localIdentifier: Self.mnOld, peerIdentifier: Self.cn,
                                           localLocator: Self.mnNew, peerLocator: Self.cn))
+        // cn sends bulk traffic to mn's new address only once it answered
+        // a probe (return routability); until then packets from it are
+        // accepted and cn's data still goes to the old locator.
+        let before = try #require(cn.controller.translations().first)
+        #expect(before == TranslationRecord(localIdentifier: Self.cn, peerIdentifier: Self.mnOld,
+                                            localLocator: Self.cn, peerLocator: Self.mnOld,
+                                            alternatePeerLocator: Self.mnNew))
+        let probes = cn.controller.verifyPeerLocators(now: cn.now)
+        let probe = try #require(probes.first)
+        #expect(probes.count == 1 && probe.port == .kernelRouted)
+        let probePacket = try TranslationTests.parse(probe.received)
+        #expect(probePacket.destination == Self.mnNew && probePacket.authenticationHeaderOffset != nil)
+        #expect(cn.controller.verifyPeerLocators(now: cn.now).isEmpty, "one probe until the retry time")
+        // A forged reply (wrong nonce) from a third party does nothing.
+        let atMNProbe = probe.received.withUnsafeBytes { mn.controller.handleHandshake($0, now: mn.now) }
+        #expect(atMNProbe.consumed)
+        let reply = try #require(atMNProbe.frames.first)
+        let replyPacket = try TranslationTests.parse(reply.received)
+        #expect(replyPacket.source == Self.mnNew && replyPacket.destination == Self.cn)
+        var tampered = reply.received
+        tampered[tampered.count - 1] ^= 0x01
+        _ = tampered.withUnsafeBytes { cn.controller.handleHandshake($0, now: cn.now) }
+        #expect(cn.controller.translations().first?.peerLocator == Self.mnOld)
+        let atCNReply = reply.received.withUnsafeBytes { cn.controller.handleHandshake($0, now: cn.now) }
+        #expect(atCNReply.consumed)
+        #expect(cn.controller.statistics.addressesVerified == 1)
         let atCN = try #require(cn.controller.translations().first)
         #expect(atCN == TranslationRecord(localIdentifier: Self.cn, peerIdentifier: Self.mnOld,
-                                          localLocator: Self.cn, peerLocator: Self.mnNew))
+                                          localLocator: Self.cn, peerLocator: Self.mnNew,
+                                          alternatePeerLocator: Self.mnOld, previousPeerLocator: Self.mnOld))
     }
 }
 
@@ -202,6 +342,27 @@ import HomelessWire
         #expect(table.inbound(source: moved.peerLocator, destination: moved.localLocator) == moved)
         table.withdraw(peerIdentifier: record.peerIdentifier)
         #expect(table.outbound(source: record.localIdentifier, destination: record.peerIdentifier) == nil)
+    }
+
+    @Test func inboundAlsoMatchesTheAnnouncedLocalAndThePreviousPeerLocator() {
+        let table = TranslationTable(capacity: 2)
+        let announced = TranslationTests.address("2001:db8:a::77")
+        let previousPeer = TranslationTests.address("2001:db8:c::20")
+        let peer = TranslationTests.address("2001:db8:c::99")
+        let moving = TranslationRecord(localIdentifier: record.localIdentifier, peerIdentifier: record.peerIdentifier,
+                                       localLocator: record.localLocator, peerLocator: peer,
+                                       alternateLocalLocator: announced, alternatePeerLocator: previousPeer)
+        #expect(table.publish(moving))
+        for source in [peer, previousPeer] {
+            for destination in [record.localLocator, announced] {
+                #expect(table.inbound(source: source, destination: destination) == moving)
+            }
+        }
+        #expect(table.inbound(source: TranslationTests.address("2001:db8:e::1"), destination: announced) == nil)
+        #expect(table.inbound(source: peer, destination: TranslationTests.address("2001:db8:e::1")) == nil)
+        // Outbound still by the identifiers only.
+        #expect(table.outbound(source: record.localIdentifier, destination: record.peerIdentifier) == moving)
+        #expect(table.outbound(source: announced, destination: record.peerIdentifier) == nil)
     }
 
     @Test func aFullTableRefusesAndReusesWithdrawnSlots() {
@@ -286,3 +447,12 @@ import HomelessWire
 #if canImport(Glibc)
 import Glibc
 #endif
+
+extension SlowPathFrame {
+    /// The frame as the peer's ring receives it: a kernel-routed IPv6
+    /// packet gets the Ethernet header the kernel would put in front.
+    var received: [UInt8] {
+        guard port == .kernelRouted else { return bytes }
+        return [0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x86, 0xDD] + bytes
+    }
+}

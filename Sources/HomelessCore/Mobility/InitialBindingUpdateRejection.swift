@@ -10,18 +10,33 @@ public import HomelessWire
 /// Options header, so the pointer lands on one of them. Because the Initial
 /// Binding Update travels standalone with No Next Header, the peer lost no
 /// data by dropping it.
+///
+/// A host without IPsec AH does not get that far: it answers
+/// "unrecognized Next Header type" (code 1) pointing at the Next Header
+/// field that names our AH (or, without AH, our Destination Options
+/// header). Such a peer cannot process Binding Updates at all and is a
+/// Standard Host too.
 public struct InitialBindingUpdateRejection: Equatable, Sendable {
     /// Source of the invoking packet (ours).
     public var invokingSource: IPv6Address
     /// Destination of the invoking packet: the peer that rejected the option.
     public var invokingDestination: IPv6Address
-    /// Which of our options the pointer names.
-    public var option: MobilityOptionKind
+    /// Which of our options the pointer names (code 2); nil for code 1.
+    public var option: MobilityOptionKind?
+    /// The protocol number of our header the peer does not know (code 1:
+    /// AH or Destination Options); nil for code 2.
+    public var unrecognizedHeader: UInt8?
 
     public init(invokingSource: IPv6Address, invokingDestination: IPv6Address, option: MobilityOptionKind) {
         self.invokingSource = invokingSource
         self.invokingDestination = invokingDestination
         self.option = option
+    }
+
+    public init(invokingSource: IPv6Address, invokingDestination: IPv6Address, unrecognizedHeader: UInt8) {
+        self.invokingSource = invokingSource
+        self.invokingDestination = invokingDestination
+        self.unrecognizedHeader = unrecognizedHeader
     }
 
     /// Parses the ICMPv6 message `message` (type, code, checksum, pointer,
@@ -33,11 +48,14 @@ public struct InitialBindingUpdateRejection: Equatable, Sendable {
                              codePoints: MobileIPv6CodePoints = .draftEra) -> InitialBindingUpdateRejection? {
         guard let view = try? ICMPv6View(checking: message, at: 0),
               view.type == ICMPv6View.typeParameterProblem,
-              view.code == ICMPv6View.codeUnrecognizedOption,
+              view.code == ICMPv6View.codeUnrecognizedOption || view.code == ICMPv6View.codeUnrecognizedNextHeader,
               let pointer = view.pointer else { return nil }
         let invoking = UnsafeRawBufferPointer(rebasing: message[ICMPv6View.Field.body...])
         guard invoking.count >= IPv6HeaderView.length, pointer < UInt32(invoking.count) else { return nil }
         let target = Int(pointer)
+        if view.code == ICMPv6View.codeUnrecognizedNextHeader {
+            return matchUnrecognizedHeader(at: target, in: invoking)
+        }
         // Walk the quoted chain (it may be truncated) to the header holding the pointer.
         var nextHeader = invoking[IPv6HeaderView.Field.nextHeader]
         var offset = IPv6HeaderView.length
@@ -65,6 +83,36 @@ public struct InitialBindingUpdateRejection: Equatable, Sendable {
                 }
             }
             nextHeader = invoking[offset]
+            offset += length
+            headers += 1
+        }
+        return nil
+    }
+
+    /// Code 1: the pointer must land on a Next Header field of the quoted
+    /// chain (the IPv6 header's, or the first octet of an extension header)
+    /// whose value is AH or Destination Options, the headers our Binding
+    /// Updates start with.
+    static func matchUnrecognizedHeader(at target: Int, in invoking: UnsafeRawBufferPointer) -> InitialBindingUpdateRejection? {
+        var field = IPv6HeaderView.Field.nextHeader
+        var offset = IPv6HeaderView.length
+        var headers = 0
+        while headers < 8 {
+            let nextHeader = invoking[field]
+            if target == field {
+                guard nextHeader == IPProtocol.authentication.rawValue || nextHeader == IPProtocol.destinationOptions.rawValue
+                else { return nil }
+                return InitialBindingUpdateRejection(
+                    invokingSource: IPv6Address(bytes: invoking, at: IPv6HeaderView.Field.source),
+                    invokingDestination: IPv6Address(bytes: invoking, at: IPv6HeaderView.Field.destination),
+                    unrecognizedHeader: nextHeader)
+            }
+            let isExtension = nextHeader == IPProtocol.destinationOptions.rawValue || nextHeader == IPProtocol.hopByHop.rawValue
+                || nextHeader == IPProtocol.routing.rawValue || nextHeader == IPProtocol.authentication.rawValue
+            guard isExtension, offset + 2 <= invoking.count, target > field else { return nil }
+            let length = nextHeader == IPProtocol.authentication.rawValue
+                ? (Int(invoking[offset + 1]) + 2) * 4 : (Int(invoking[offset + 1]) + 1) * 8
+            field = offset
             offset += length
             headers += 1
         }

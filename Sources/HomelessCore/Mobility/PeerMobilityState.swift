@@ -134,6 +134,31 @@ public struct PeerMobilityState: Sendable {
     }
 
     /// Addresses the peer's entry should get (new) or renew (refresh due).
+    /// The source address data packets to the peer should carry on the
+    /// wire (the locator the engine translates our ULID to): the preferred
+    /// source once the peer's entry holds it, else a live address it holds,
+    /// else the ULID while the peer holds it (the kernel keeps the ULID as
+    /// a local address, DESIGN section 1). A new address is used for data
+    /// only after the peer acknowledged it: before that the peer's engine
+    /// cannot match the address to our entry, and its kernel would answer a
+    /// packet from an unknown address with a reset (2.2.1 would have the
+    /// packet carry a Home Address option and the Binding Update instead;
+    /// the engine's fast path does not add options to data packets, so
+    /// data waits for the acknowledgement, one round trip).
+    public func dataSource(now: MonotonicInstant) -> IPv6Address? {
+        func held(_ address: IPv6Address) -> Bool {
+            switch peerBindings[address] {
+            case .unregistered?: true
+            case .registered(let expiresAt, _)?: expiresAt.map { now < $0 } ?? true
+            case nil: false
+            }
+        }
+        if let source = preferredSource, held(source) { return source }
+        if let live = localAddresses.first(where: held) { return live }
+        if held(localIdentifier) { return localIdentifier }
+        return preferredSource
+    }
+
     func registrationsNeeded(now: MonotonicInstant) -> [IPv6Address] {
         localAddresses.filter { address in
             switch peerBindings[address] {

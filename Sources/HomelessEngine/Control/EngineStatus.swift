@@ -150,6 +150,12 @@ struct EngineStatus {
                 ("signalling-sent", JSONText.number(slow[.signallingSent])),
                 ("signalling-rejected", JSONText.number(slow.dropsByReason[DropReason(.signallingRejected).index])),
             ])),
+            ("mobility", JSONText.object((engine.slowPathStatistics?.mobility() ?? []).map {
+                ($0.name, JSONText.number($0.value))
+            })),
+            ("handshake", engine.slowPathStatistics?.handshake().map { counters in
+                JSONText.object(counters.map { ($0.name, JSONText.number($0.value)) })
+            } ?? "null"),
         ]) + "\n"
     }
 
@@ -181,6 +187,14 @@ struct EngineStatus {
         for report in ringReports() {
             let statistics = report.statistics ?? PacketRingStatistics()
             text += "ring worker \(report.worker) \(report.interface): \(statistics.packets) packets, \(statistics.drops) drops, \(statistics.freezeQueueCount) freezes\n"
+        }
+        func line(_ label: String, _ counters: SlowPathStatisticsAccess.Counters) -> String {
+            let nonZero = counters.filter { $0.value > 0 }
+            return "\(label): " + (nonZero.isEmpty ? "nothing yet" : nonZero.map { "\($0.name) \($0.value)" }.joined(separator: ", ")) + "\n"
+        }
+        if let statistics = engine.slowPathStatistics {
+            text += line("mobility", statistics.mobility())
+            if let handshake = statistics.handshake() { text += line("handshake", handshake) }
         }
         return text
     }

@@ -14,6 +14,14 @@ public struct LaneRings: @unchecked Sendable {
     public let wireTransmit: PacketTXRing
     public let upperReceive: PacketRXRing
     public let upperTransmit: PacketTXRing
+
+    public init(wireReceive: PacketRXRing, wireTransmit: PacketTXRing, upperReceive: PacketRXRing,
+                upperTransmit: PacketTXRing) {
+        self.wireReceive = wireReceive
+        self.wireTransmit = wireTransmit
+        self.upperReceive = upperReceive
+        self.upperTransmit = upperTransmit
+    }
 }
 
 /// How a worker behaves, fixed for its lifetime.
@@ -62,6 +70,10 @@ public final class ForwardingWorker: @unchecked Sendable {
 
     /// Per-peer ULID <-> locator translations (read-only here).
     let translations: TranslationTable
+    /// UDP destinations (outbound) and sources (inbound) noted lately: the
+    /// first datagram of a UDP conversation is noted, not every one.
+    let udpDestinationsNoted = RecentAddressFilter()
+    let udpSourcesNoted = RecentAddressFilter()
 
     /// A worker that translates nothing (every peer plain).
     public convenience init(id: Int, wireIndex: Int, rings: LaneRings, wireAddress: EthernetAddress, mtu: Int,
@@ -70,8 +82,10 @@ public final class ForwardingWorker: @unchecked Sendable {
                   punt: punt, translations: TranslationTable(capacity: 1))
     }
 
-    init(id: Int, wireIndex: Int, rings: LaneRings, wireAddress: EthernetAddress, mtu: Int,
-         policy: WorkerPolicy, punt: PuntQueue, translations: TranslationTable) {
+    /// A worker that translates the peers `translations` holds (the slow
+    /// path publishes them; workers only read).
+    public init(id: Int, wireIndex: Int, rings: LaneRings, wireAddress: EthernetAddress, mtu: Int,
+                policy: WorkerPolicy, punt: PuntQueue, translations: TranslationTable) {
         self.translations = translations
         maximumFrameLength = min(14 + mtu, rings.wireTransmit.geometry.maximumFrameLength,
                                  rings.upperTransmit.geometry.maximumFrameLength)
@@ -94,8 +108,20 @@ public final class ForwardingWorker: @unchecked Sendable {
     /// or may be the first reply to one (inbound SYN+ACK, 2.1.2): the slow
     /// path gets a copy to create the peer's entry or send the Initial
     /// Binding Update. The frame itself is not delayed.
+    ///
+    /// UDP has no such flags: the first datagram to a destination (outbound)
+    /// or from a source (inbound) that the worker did not note lately is
+    /// noted (`RecentAddressFilter`); the slow path ignores it when the
+    /// peer already has an entry or is not awaited.
     @inline(__always)
     func noteIfConversationStart(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket, direction: FrameDirection) {
+        if packet.upperLayerProtocol == .udp {
+            guard !packet.destination.isMulticast else { return }
+            let fresh = direction == .outbound ? udpDestinationsNoted.insert(packet.destination)
+                : udpSourcesNoted.insert(packet.source)
+            if fresh { _ = punt.push(bytes, tag: Self.tag(wireIndex: wireIndex, direction: direction, note: true)) }
+            return
+        }
         guard packet.upperLayerProtocol == .tcp, !packet.isFragment, let offset = packet.upperLayerOffset,
               offset + 14 <= packet.packetEnd, offset + 14 <= bytes.count else { return }
         let flags = bytes[offset + 13]
@@ -106,6 +132,16 @@ public final class ForwardingWorker: @unchecked Sendable {
         // A full queue loses only the note: the conversation goes on
         // without mobility, as with a plain peer.
         _ = punt.push(bytes, tag: Self.tag(wireIndex: wireIndex, direction: direction, note: true))
+    }
+
+    /// An inbound ICMPv6 Parameter Problem may reject the options of one of
+    /// the engine's Binding Updates (draft 2.2.4): the slow path gets a
+    /// copy; the frame itself goes on to the kernel.
+    @inline(__always)
+    func noteIfParameterProblem(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket) {
+        guard packet.upperLayerProtocol == .icmpv6, !packet.isFragment, let offset = packet.upperLayerOffset,
+              offset < packet.packetEnd, offset < bytes.count, bytes[offset] == 4 else { return }
+        _ = punt.push(bytes, tag: Self.tag(wireIndex: wireIndex, direction: .inbound, note: true))
     }
 
     /// The worker loop; returns when `stop` is raised.
@@ -139,6 +175,13 @@ public final class ForwardingWorker: @unchecked Sendable {
             // every poll: sleep instead of spinning until the engine stops.
             let failed = Int16(POLLERR | POLLHUP | POLLNVAL)
             if ready > 0, (pollSet[0].revents | pollSet[1].revents) & failed != 0 {
+                // A device that went down leaves ENETDOWN pending on the
+                // socket, and poll() reports POLLERR until it is read: read
+                // it, so the worker sleeps in poll() again once the device
+                // is back up (a wire's carrier returning).
+                for index in 0..<2 where pollSet[index].revents & Int16(POLLERR) != 0 {
+                    _ = hl_socket_take_error(pollSet[index].fd)
+                }
                 usleep(UInt32(policy.idleTimeoutMilliseconds) * 1000)
             }
         }
@@ -169,6 +212,31 @@ public final class ForwardingWorker: @unchecked Sendable {
         }
     }
 
+    /// Handles one received frame exactly as the worker loop does (parse,
+    /// punt or note, translate, copy into the other port's TX ring), for a
+    /// caller that receives frames itself: one frame from the wire
+    /// (`.inbound`) goes to the upper port's TX ring, one from the upper
+    /// port (`.outbound`) to the wire's. Submitted frames leave at the next
+    /// `flushTransmitRings()` (or when the ring is full). Same thread rules
+    /// as `run(until:)`: one thread at a time, never concurrently with it.
+    @inline(__always)
+    public func handle(_ frame: RXFrame, direction: FrameDirection) {
+        // One call per branch, each borrowing its ring from `rings`: a ring
+        // chosen by a conditional expression would be retained and released
+        // around every frame.
+        if direction == .inbound {
+            handle(frame, to: rings.upperTransmit, direction: .inbound)
+        } else {
+            handle(frame, to: rings.wireTransmit, direction: .outbound)
+        }
+    }
+
+    /// Asks the kernel to send every frame submitted to either TX ring.
+    public func flushTransmitRings() {
+        flush(rings.upperTransmit)
+        flush(rings.wireTransmit)
+    }
+
     @inline(__always)
     func handle(_ frame: RXFrame, to transmit: PacketTXRing, direction: FrameDirection) {
         let bytes = frame.bytes
@@ -195,6 +263,20 @@ public final class ForwardingWorker: @unchecked Sendable {
         // Home Address option travel in Destination Options; they, and the
         // engine's handshake, belong to the slow path.
         if packet.mobilityOptions.count > 0 || packet.upperLayerProtocol.rawValue == policy.handshakeNextHeader {
+            // Outbound, such a frame is the engine's own signalling, sent
+            // through the kernel side (KernelRoutedSocket) with its final
+            // addresses: it goes to the wire as it is, without a detour
+            // through the slow path.
+            if direction == .outbound {
+                if !send(bytes, to: transmit, completingChecksumOf: nil, packet: packet, addresses: nil) {
+                    flush(transmit)
+                    if !send(bytes, to: transmit, completingChecksumOf: nil, packet: packet, addresses: nil) {
+                        return counters.drop(DropReason(.transmitRingFull))
+                    }
+                }
+                counters.add(.signallingPassed)
+                return counters.add(.outboundForwarded)
+            }
             if punt.push(bytes, tag: Self.tag(wireIndex: wireIndex, direction: direction)) {
                 counters.add(.punted)
             } else {
@@ -203,6 +285,7 @@ public final class ForwardingWorker: @unchecked Sendable {
             return
         }
         noteIfConversationStart(bytes, packet, direction: direction)
+        if direction == .inbound { noteIfParameterProblem(bytes, packet) }
         let addresses = translatedAddresses(packet, direction: direction)
         if bytes.count > maximumFrameLength {
             // A TCP super-frame (GSO from a peer whose stack segments late,
@@ -237,8 +320,10 @@ public final class ForwardingWorker: @unchecked Sendable {
                   !record.isIdentity else { return nil }
             return (record.localLocator, record.peerLocator)
         }
+        // Inbound the packet may use an alternate locator of the record,
+        // so compare its own addresses with the identifiers.
         guard let record = translations.inbound(source: packet.source, destination: packet.destination),
-              !record.isIdentity else { return nil }
+              packet.source != record.peerIdentifier || packet.destination != record.localIdentifier else { return nil }
         return (record.peerIdentifier, record.localIdentifier)
     }
 

@@ -9,19 +9,23 @@ import Synchronization
 
 /// The slow-path thread: drains every worker's punt queue, runs the
 /// mobility controller (Binding Updates and Acknowledgements, draft
-/// section 3), watches the upper ports' addresses and fires the mobility
+/// section 3; the anonymous handshake, 2.4.3; address probes), follows the
+/// wires' carrier and the upper ports' addresses (rtnetlink), and fires the
 /// timers. One thread with its own loop: everything it owns (the SA
 /// database, the per-peer state machines) is touched by it alone; the Host
 /// Cache is shared with the control thread through `HostCacheAccess`.
 ///
-/// Punted frames are of three kinds:
-/// - signalling (Mobile IPv6 options) and the engine's handshake, which the
-///   worker did not forward: handled here, then consumed, or re-injected
-///   toward where they were going (data behind options; handshake packets
-///   until the handshake is wired in);
-/// - notes (tag bit 1): copies of frames the worker forwarded anyway
-///   (an outbound TCP SYN, an inbound SYN+ACK) that may open a conversation
-///   or be its first reply (2.1.1, 2.1.2).
+/// Punted frames are of two kinds:
+/// - inbound signalling (Mobile IPv6 options) and the handshake protocol,
+///   which the worker did not forward: handled here, then consumed, or
+///   re-injected toward the kernel (data behind options, a protocol 253
+///   packet that is not ours);
+/// - notes (tag bit 1): copies of frames the worker forwarded anyway (an
+///   outbound TCP SYN, an inbound SYN+ACK, an inbound ICMPv6 Parameter
+///   Problem) that may open a conversation, be its first reply (2.1.1,
+///   2.1.2) or reject a Binding Update (2.2.4).
+/// The engine's own outbound signalling is sent through the kernel side
+/// and passed to the wire by the workers without coming back here.
 final class SlowPath: @unchecked Sendable {
     let queues: [PuntQueue]
     /// Per wire: a socket on the upper port (inbound frames) and one on the
@@ -32,6 +36,13 @@ final class SlowPath: @unchecked Sendable {
     let logger: Logger
     let mobility: MobilityController
     let addresses: LocalAddressWatcher?
+    /// Per wire: the raw IPv6 socket on its upper port's kernel side that
+    /// the engine's own signalling leaves through (`SlowPathFrame.kernelRouted`).
+    let kernelSockets: [Int: KernelRoutedSocket]
+    /// The wires' carrier, passed on to the kernel sides (host mode).
+    let carriers: WireCarrierMirror?
+    /// rtnetlink notifications: links and addresses are re-read at once.
+    let routeChanges: RouteChangeMonitor?
     let hostCache: HostCacheAccess
     let translations: TranslationTable
     /// Set once host mode has moved the addresses to the upper ports: the
@@ -41,8 +52,13 @@ final class SlowPath: @unchecked Sendable {
     func startWatchingAddresses() { watchingAddresses.store(true, ordering: .releasing) }
 
     init(queues: [PuntQueue], reinjectors: [Int: (upper: RawPacketSocket, wire: RawPacketSocket)],
+         kernelSockets: [Int: KernelRoutedSocket] = [:], carriers: WireCarrierMirror? = nil,
+         routeChanges: RouteChangeMonitor? = nil,
          mobility: MobilityController, addresses: LocalAddressWatcher?, hostCache: HostCacheAccess,
          translations: TranslationTable, logger: Logger) {
+        self.kernelSockets = kernelSockets
+        self.carriers = carriers
+        self.routeChanges = routeChanges
         self.translations = translations
         self.queues = queues
         self.reinjectors = reinjectors
@@ -53,7 +69,9 @@ final class SlowPath: @unchecked Sendable {
     }
 
     func run(until stop: StopSignal) {
-        var nextAddressPoll = hostCache.now
+        var nextFullRead = hostCache.now
+        var nextVerification = hostCache.now
+        var nextStatistics = hostCache.now
         while !stop.isRaised {
             var handled = 0
             for queue in queues {
@@ -63,19 +81,55 @@ final class SlowPath: @unchecked Sendable {
             if let deadline = mobility.nextDeadline, deadline <= now {
                 send(mobility.fireTimers(now: now))
             }
-            if let addresses, nextAddressPoll <= now, watchingAddresses.load(ordering: .acquiring) {
-                nextAddressPoll = MonotonicInstant(nanoseconds: now.nanoseconds &+ LocalAddressWatcher.pollInterval)
-                pollAddresses(addresses, now: now)
-                mobility.publishTranslations(to: translations)
+            if watchingAddresses.load(ordering: .acquiring) {
+                var changed = false
+                if let routeChanges {
+                    do { changed = try routeChanges.drain() > 0 } catch {
+                        logger.warning("rtnetlink read failed", metadata: ["error": "\(error)"])
+                        changed = true
+                    }
+                }
+                if changed || nextFullRead <= now {
+                    nextFullRead = MonotonicInstant(nanoseconds: now.nanoseconds &+ LocalAddressWatcher.pollInterval)
+                    refreshLinksAndAddresses(now: now)
+                    mobility.publishTranslations(to: translations)
+                }
+            }
+            if handled > 0 || nextVerification <= now {
+                // New peer locators get their probes; answered probes
+                // release the translations to them.
+                nextVerification = MonotonicInstant(nanoseconds: now.nanoseconds &+ 10_000_000)
+                send(mobility.verifyPeerLocators(now: now))
             }
             if handled > 0 { mobility.publishTranslations(to: translations) }
+            if handled > 0 || nextStatistics <= now {
+                nextStatistics = MonotonicInstant(nanoseconds: now.nanoseconds &+ 100_000_000)
+                mobility.publishStatistics()
+            }
             if handled == 0 { usleep(1000) }
         }
     }
 
-    private func pollAddresses(_ watcher: LocalAddressWatcher, now: MonotonicInstant) {
-        let change = watcher.poll(keeping: mobility.localIdentifiersInUse)
+    /// Re-reads the wires' carrier and the kernel sides' addresses and acts
+    /// on the differences. Order matters for a link that went down: its
+    /// addresses are withdrawn and the translations moved to a surviving
+    /// locator before the kernel side loses carrier and the kernel reroutes
+    /// (so the first packet on the new link already carries the new
+    /// locator); a link that came back is brought up first.
+    private func refreshLinksAndAddresses(now: MonotonicInstant) {
+        let carrier = carriers?.check() ?? (wentDown: [], cameUp: [])
+        for wire in carrier.cameUp { carriers?.mirror(wire: wire, up: true) }
+        if let addresses {
+            pollAddresses(addresses, now: now, downDevices: carriers?.downKernelSides ?? [])
+        }
+        if !carrier.wentDown.isEmpty { mobility.publishTranslations(to: translations) }
+        for wire in carrier.wentDown { carriers?.mirror(wire: wire, up: false) }
+    }
+
+    private func pollAddresses(_ watcher: LocalAddressWatcher, now: MonotonicInstant, downDevices: Set<String>) {
+        let change = watcher.poll(keeping: mobility.localIdentifiersInUse, downDevices: downDevices)
         for address in change.added {
+            if let wire = watcher.wire(of: address) { mobility.noteLocalAddress(address, wire: wire) }
             logger.info("local address added", metadata: ["address": "\(address)"])
             send(mobility.localAddressAdded(address, now: now))
         }
@@ -95,14 +149,23 @@ final class SlowPath: @unchecked Sendable {
         let now = hostCache.now
         if isNote {
             if direction == .outbound {
-                mobility.noteOutbound(frame, now: now)
+                send(mobility.noteOutbound(frame, now: now))
             } else {
                 send(mobility.noteInbound(frame, wire: wire, now: now))
             }
             return
         }
         if direction == .inbound {
+            let handshake = mobility.handleHandshake(frame, wire: wire, now: now)
+            send(handshake.frames)
+            if handshake.consumed {
+                counters.add(.signallingConsumed)
+                return
+            }
             let result = mobility.handleInbound(frame, wire: wire, now: now)
+            // The workers must know the peer's new addresses before our
+            // acknowledgement lets it send from them.
+            if !result.frames.isEmpty { mobility.publishTranslations(to: translations) }
             send(result.frames)
             if let drop = result.drop {
                 logger.debug("signalling dropped", metadata: ["reason": "\(drop.rawValue)"])
@@ -130,9 +193,24 @@ final class SlowPath: @unchecked Sendable {
         }
     }
 
-    /// Sends on the wire each frame names (the one its peer was last heard on).
+    /// Sends each frame: kernel-routed IPv6 packets through the raw socket on
+    /// their wire's kernel side, link-layer frames on the port they name.
     private func send(_ frames: [SlowPathFrame]) {
         for frame in frames {
+            if frame.port == .kernelRouted {
+                guard let socket = kernelSockets[frame.wire] else {
+                    counters.drop(DropReason(.transmitRingFull))
+                    continue
+                }
+                do {
+                    try socket.send(ipv6Packet: frame.bytes)
+                    counters.add(.signallingSent)
+                } catch {
+                    logger.debug("signalling not sent", metadata: ["wire": "\(frame.wire)", "error": "\(error)"])
+                    counters.drop(DropReason(.transmitRingFull))
+                }
+                continue
+            }
             guard let sockets = reinjectors[frame.wire] else {
                 counters.drop(DropReason(.transmitRingFull))
                 continue

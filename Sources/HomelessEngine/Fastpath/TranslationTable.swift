@@ -5,14 +5,46 @@ import HomelessWire
 /// locators): the kernel's connection uses `localIdentifier` ->
 /// `peerIdentifier`; on the wire the packets carry `localLocator` ->
 /// `peerLocator`.
-struct TranslationRecord: Equatable, Sendable {
-    var localIdentifier: IPv6Address
-    var peerIdentifier: IPv6Address
-    var localLocator: IPv6Address
-    var peerLocator: IPv6Address
+public struct TranslationRecord: Equatable, Sendable {
+    public var localIdentifier: IPv6Address
+    public var peerIdentifier: IPv6Address
+    public var localLocator: IPv6Address
+    public var peerLocator: IPv6Address
+    /// A second local address inbound packets may be sent to: the one we
+    /// announced and the peer may already use while our data still leaves
+    /// from `localLocator` (the peer switches when it processes our Binding
+    /// Update, before we see its acknowledgement).
+    public var alternateLocalLocator: IPv6Address
+    /// A second address inbound packets may come from: the peer's newest
+    /// address (registered, or not yet verified), which it may already send
+    /// from while our data still goes to `peerLocator`.
+    public var alternatePeerLocator: IPv6Address
+    /// A third: the peer's previous locator, for packets still in flight
+    /// when it moved.
+    public var previousPeerLocator: IPv6Address
+
+    public init(localIdentifier: IPv6Address, peerIdentifier: IPv6Address, localLocator: IPv6Address,
+                peerLocator: IPv6Address, alternateLocalLocator: IPv6Address? = nil,
+                alternatePeerLocator: IPv6Address? = nil, previousPeerLocator: IPv6Address? = nil) {
+        self.localIdentifier = localIdentifier
+        self.peerIdentifier = peerIdentifier
+        self.localLocator = localLocator
+        self.peerLocator = peerLocator
+        self.alternateLocalLocator = alternateLocalLocator ?? localLocator
+        self.alternatePeerLocator = alternatePeerLocator ?? peerLocator
+        self.previousPeerLocator = previousPeerLocator ?? peerLocator
+    }
 
     /// True when the wire addresses are the identifiers: nothing to rewrite.
-    var isIdentity: Bool { localIdentifier == localLocator && peerIdentifier == peerLocator }
+    public var isIdentity: Bool { localIdentifier == localLocator && peerIdentifier == peerLocator }
+
+    /// Whether an inbound packet `source` -> `destination` (wire
+    /// addresses) belongs to this peer's conversation.
+    @inline(__always)
+    func matchesInbound(source: IPv6Address, destination: IPv6Address) -> Bool {
+        (source == peerLocator || source == alternatePeerLocator || source == previousPeerLocator)
+            && (destination == localLocator || destination == alternateLocalLocator)
+    }
 }
 
 /// The per-peer translations, published by the slow path (the only
@@ -22,17 +54,17 @@ struct TranslationRecord: Equatable, Sendable {
 /// count. Lookups scan the used slots: peers doing mobility are few, and a
 /// scan of a few cache lines costs less than hashing. Readers allocate
 /// nothing and never block; a reader racing a write retries that slot.
-final class TranslationTable: @unchecked Sendable {
-    /// Words per slot: seqlock, 4 addresses of 2 words, padding to 128 octets.
+public final class TranslationTable: @unchecked Sendable {
+    /// Words per slot: seqlock, 7 addresses of 2 words, padding to 128 octets.
     static let slotWords = 16
-    let capacity: Int
+    public let capacity: Int
     private let words: UnsafeMutablePointer<UInt64>
     /// Number of slots ever used (only grows; an unused slot is all zero).
     private let usedCount: UnsafeMutablePointer<UInt64>
     /// Writer-side mirror of the published records.
     private var records: [TranslationRecord?]
 
-    init(capacity: Int = 256) {
+    public init(capacity: Int = 256) {
         self.capacity = max(capacity, 1)
         let count = self.capacity * Self.slotWords
         let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 8, alignment: 64)
@@ -54,7 +86,7 @@ final class TranslationTable: @unchecked Sendable {
     /// Publishes `record` for its peer identifier (replacing the previous
     /// one); false when the table is full.
     @discardableResult
-    func publish(_ record: TranslationRecord) -> Bool {
+    public func publish(_ record: TranslationRecord) -> Bool {
         let slot = records.firstIndex { $0?.peerIdentifier == record.peerIdentifier }
             ?? records.firstIndex { $0 == nil }
         guard let slot else { return false }
@@ -67,7 +99,7 @@ final class TranslationTable: @unchecked Sendable {
     }
 
     /// Stops translating for `peerIdentifier`.
-    func withdraw(peerIdentifier: IPv6Address) {
+    public func withdraw(peerIdentifier: IPv6Address) {
         guard let slot = records.firstIndex(where: { $0?.peerIdentifier == peerIdentifier }) else { return }
         records[slot] = nil
         write(slot, nil)
@@ -80,8 +112,10 @@ final class TranslationTable: @unchecked Sendable {
         let sequence = hl_load_relaxed_u64(base)
         hl_store_relaxed_u64(base, sequence &+ 1)
         hl_fence_release()
-        let addresses = record.map { [$0.localIdentifier, $0.peerIdentifier, $0.localLocator, $0.peerLocator] }
-            ?? [IPv6Address](repeating: .unspecified, count: 4)
+        let addresses = record.map {
+            [$0.localIdentifier, $0.peerIdentifier, $0.localLocator, $0.peerLocator,
+             $0.alternateLocalLocator, $0.alternatePeerLocator, $0.previousPeerLocator]
+        } ?? [IPv6Address](repeating: .unspecified, count: 7)
         for (index, address) in addresses.enumerated() {
             hl_store_relaxed_u64(base + 1 + index * 2, address.high)
             hl_store_relaxed_u64(base + 2 + index * 2, address.low)
@@ -102,7 +136,7 @@ final class TranslationTable: @unchecked Sendable {
     /// (locators, as the wire carried it).
     @inline(__always)
     func inbound(source: IPv6Address, destination: IPv6Address) -> TranslationRecord? {
-        find { $0.peerLocator == source && $0.localLocator == destination }
+        find { $0.matchesInbound(source: source, destination: destination) }
     }
 
     @inline(__always)
@@ -120,7 +154,10 @@ final class TranslationTable: @unchecked Sendable {
                 localIdentifier: IPv6Address(high: hl_load_relaxed_u64(base + 1), low: hl_load_relaxed_u64(base + 2)),
                 peerIdentifier: IPv6Address(high: hl_load_relaxed_u64(base + 3), low: hl_load_relaxed_u64(base + 4)),
                 localLocator: IPv6Address(high: hl_load_relaxed_u64(base + 5), low: hl_load_relaxed_u64(base + 6)),
-                peerLocator: IPv6Address(high: hl_load_relaxed_u64(base + 7), low: hl_load_relaxed_u64(base + 8)))
+                peerLocator: IPv6Address(high: hl_load_relaxed_u64(base + 7), low: hl_load_relaxed_u64(base + 8)),
+                alternateLocalLocator: IPv6Address(high: hl_load_relaxed_u64(base + 9), low: hl_load_relaxed_u64(base + 10)),
+                alternatePeerLocator: IPv6Address(high: hl_load_relaxed_u64(base + 11), low: hl_load_relaxed_u64(base + 12)),
+                previousPeerLocator: IPv6Address(high: hl_load_relaxed_u64(base + 13), low: hl_load_relaxed_u64(base + 14)))
             hl_fence_acquire()
             guard hl_load_relaxed_u64(base) == start else { continue }
             if !record.peerIdentifier.isUnspecified, matches(record) { return record }

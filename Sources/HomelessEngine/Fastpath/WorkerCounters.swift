@@ -20,6 +20,9 @@ public final class WorkerCounters: @unchecked Sendable {
         case signallingConsumed, signallingSent
         /// Frames the worker translated between ULIDs and locators.
         case translated
+        /// The engine's own signalling (sent through the kernel side)
+        /// passed from the upper port to the wire.
+        case signallingPassed
     }
 
     static let dropBase = Counter.allCases.count
@@ -79,6 +82,7 @@ extension WorkerCounters.Counter {
         case .signallingConsumed: "signalling-consumed"
         case .signallingSent: "signalling-sent"
         case .translated: "translated"
+        case .signallingPassed: "signalling-passed"
         }
     }
 }

@@ -114,6 +114,10 @@ enum UpperPort {
             for (key, value) in snapshot.copiedSettings {
                 try? InterfaceConfiguration.setIPv6Setting(key, of: names.kernelSide, to: value)
             }
+            // A wire without carrier shows as a kernel side without carrier
+            // (WireCarrierMirror); its routes must then be skipped, so the
+            // kernel falls back to the other wires' routes.
+            try? InterfaceConfiguration.setIPv6Setting("ignore_routes_with_linkdown", of: names.kernelSide, to: "1")
             let mtu = String(snapshot.link.mtu)
             try ip.check(["link", "set", "dev", names.kernelSide, "address", snapshot.link.macAddress, "mtu", mtu])
             try ip.check(["link", "set", "dev", names.engineSide, "mtu", mtu])

@@ -3,14 +3,17 @@ import HomelessWire
 import Logging
 
 /// Watches the global IPv6 addresses of the upper ports' kernel sides (in
-/// host mode the host's addresses live there, not on the wire) by polling
-/// `ip -6 -o addr` from the slow path, and reports the live ones that came
-/// and went (draft 2.1.2, 2.1.3: a new or lost address is announced to
-/// every peer in a Binding Update).
+/// host mode the host's addresses live there, not on the wire) by reading
+/// `ip -6 -o addr` from the slow path whenever rtnetlink reports a change
+/// (and once a second regardless), and reports the live ones that came and
+/// went (draft 2.1.2, 2.1.3: a new or lost address is announced to every
+/// peer in a Binding Update).
 ///
-/// Live means global and preferred: a deprecated address (preferred
-/// lifetime 0) is kept for connections that already use it but is not
-/// offered to peers.
+/// Live means global, preferred, and on a device whose wire has carrier:
+/// a deprecated address (preferred lifetime 0) is kept for connections
+/// that already use it but is not offered to peers, and an address of a
+/// link that went down is lost as a locator (draft 2.1.3) although the
+/// kernel side keeps it.
 ///
 /// It also keeps ULIDs alive (DESIGN section 1: "a ULID stays a local
 /// address for the kernel while any entry refers to it, even after the wire
@@ -22,9 +25,9 @@ import Logging
 /// source of new connections (RFC 4862 5.5.4); `nodad` because the address
 /// was ours a moment ago and nothing else on the link uses it.
 final class LocalAddressWatcher {
-    /// Poll interval in nanoseconds (150 ms): a renumbering is noticed
-    /// within that.
-    static let pollInterval: UInt64 = 150_000_000
+    /// Interval of the reading done without a netlink notification (1 s):
+    /// a safety net; changes are normally read at once.
+    static let pollInterval: UInt64 = 1_000_000_000
 
     struct Change: Equatable {
         var added: [IPv6Address] = []
@@ -72,9 +75,16 @@ final class LocalAddressWatcher {
         return result
     }
 
+    /// The index (in `devices`, the engine's wire order) of the device an
+    /// address was last seen on.
+    func wire(of address: IPv6Address) -> Int? {
+        seen[address].flatMap { devices.firstIndex(of: $0.device) }
+    }
+
     /// One poll: what changed since the last, after putting back any
-    /// identifier in `identifiers` that disappeared.
-    func poll(keeping identifiers: Set<IPv6Address>) -> Change {
+    /// identifier in `identifiers` that disappeared. Addresses of the
+    /// devices in `downDevices` are not live.
+    func poll(keeping identifiers: Set<IPv6Address>, downDevices: Set<String> = []) -> Change {
         var change = Change()
         var current = currentAddresses()
         let present = Set(current.map(\.address))
@@ -94,7 +104,7 @@ final class LocalAddressWatcher {
                 ])
             }
         }
-        let nowLive = Set(current.filter(\.isPreferred).map(\.address))
+        let nowLive = Set(current.filter { $0.isPreferred && !downDevices.contains($0.device) }.map(\.address))
         guard primed else {
             primed = true
             live = nowLive

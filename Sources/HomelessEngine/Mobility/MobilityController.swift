@@ -2,13 +2,19 @@ import HomelessCore
 import HomelessSecurity
 import HomelessWire
 
-/// A frame the slow path sends: complete with its Ethernet header.
+/// A frame the slow path sends.
 struct SlowPathFrame: Equatable, Sendable {
     enum Port: Equatable, Sendable {
-        /// Out of the wire interface.
+        /// Out of the wire interface; `bytes` start with the Ethernet header.
         case wire
-        /// Up to the host's kernel through the upper port.
+        /// Up to the host's kernel through the upper port; `bytes` start
+        /// with the Ethernet header.
         case upper
+        /// An IPv6 packet (no link header) the host's kernel routes out of
+        /// the wire's upper-port kernel side: the kernel picks the next hop
+        /// and resolves its link address, then the packet passes the
+        /// engine's worker to the wire (`KernelRoutedSocket`).
+        case kernelRouted
     }
 
     var port: Port
@@ -18,7 +24,7 @@ struct SlowPathFrame: Equatable, Sendable {
 }
 
 /// Why the slow path dropped a punted frame, for the counters and logs.
-enum SignallingDrop: String, Equatable, Sendable {
+enum SignallingDrop: String, Error, Equatable, Sendable {
     /// A Binding Update or Acknowledgement without AH, or whose AH did not
     /// verify (draft 2.4: every Binding Update and Acknowledgement is protected).
     case authenticationFailed = "authentication-failed"
@@ -50,19 +56,44 @@ final class MobilityController {
     private let publishedAssociations: SecurityAssociationAccess
     private(set) var mobility: PeerMobilityTable
     private var random: SplitMix64
-    /// Per peer entry: the Ethernet header (14 octets, addresses already
-    /// swapped for sending) of the last frame received from it. Signalling
-    /// toward the peer reuses it: the next hop that delivered the peer's
-    /// packets is the one to send back through, and the engine keeps no
-    /// neighbour cache of its own.
-    private var linkHeaders: [HostCacheEntryID: (header: [UInt8], wire: Int)] = [:]
+    /// The wire (`--wire` order) each local address lives on: signalling
+    /// leaves through the link its source address belongs to (a Binding
+    /// Update from a new link's address must not go out of the old link).
+    private var addressWires: [IPv6Address: Int] = [:]
+    /// Peers whose Initial Binding Update went out inside message 3.
+    private var initialUpdateInMessage3: Set<IPv6Address> = []
+    /// Per peer entry: the locator translations use now and the one before
+    /// (packets from it may still be in flight after the peer moved).
+    private var peerLocatorHistory: [HostCacheEntryID: (current: IPv6Address, previous: IPv6Address)] = [:]
+    /// Per peer entry: the wire its last packet arrived on, for a source
+    /// address of no known wire.
+    private var lastHeardWire: [HostCacheEntryID: Int] = [:]
     /// Peers whose first reply is still awaited (2.1.2), by peer ULID.
     private var awaitingReply: [IPv6Address: HostCacheEntryID] = [:]
     private(set) var statistics = MobilityStatistics()
 
+    /// The anonymous-authentication handshake (draft 2.4.3, A.2,
+    /// docs/HANDSHAKE.md) toward peers without a manually keyed SA; nil
+    /// when the engine runs without it (`--anonymous-handshake`).
+    private var handshake: AnonymousHandshakeController<SystemRandomNumberGenerator>?
+    /// The counters as last published (`homeless show stats`).
+    let publishedStatistics = SlowPathStatisticsAccess()
+    /// Return routability (beyond the draft, RFC 4225 3.1, docs/HANDSHAKE.md
+    /// "Address verification"): a peer's new locator receives data only
+    /// after it answered a probe with a nonce.
+    private(set) var addressVerification: ReturnRoutability
+    /// Upper-layer protocol of the handshake and the address probes.
+    private let handshakeNextHeader: UInt8
+
     init(hostCache: HostCacheAccess, securityAssociations: SecurityAssociationDatabase,
          localAddresses: [IPv6Address], parameters: MobilityParameters = MobilityParameters(), seed: UInt64,
-         publishingTo publishedAssociations: SecurityAssociationAccess = SecurityAssociationAccess()) {
+         publishingTo publishedAssociations: SecurityAssociationAccess = SecurityAssociationAccess(),
+         handshake: AnonymousHandshakeConfiguration? = nil) {
+        self.handshake = handshake.map {
+            AnonymousHandshakeController(configuration: $0, now: hostCache.now, random: SystemRandomNumberGenerator())
+        }
+        handshakeNextHeader = handshake?.nextHeader ?? HandshakeConstants.defaultNextHeader
+        addressVerification = ReturnRoutability(now: hostCache.now)
         self.hostCache = hostCache
         self.securityAssociations = securityAssociations
         self.publishedAssociations = publishedAssociations
@@ -76,38 +107,73 @@ final class MobilityController {
     /// An outbound frame from the upper port that may open a conversation
     /// (a TCP SYN; the worker forwarded it already). Creates the peer's
     /// Foreign entry and its state machine (2.1.1) when it does.
-    func noteOutbound(_ frame: UnsafeRawBufferPointer, now: MonotonicInstant) {
-        guard let packet = try? ParsedPacket.parse(frame) else { return }
+    func noteOutbound(_ frame: UnsafeRawBufferPointer, now: MonotonicInstant) -> [SlowPathFrame] {
+        guard let packet = try? ParsedPacket.parse(frame) else { return [] }
         let hasEntry = hostCache.read { $0.index.lookupForeign(packet.destination).map { !$0.isExpired } ?? false }
         let flags = OutboundInitiation.tcpFlags(of: packet, in: frame)
         guard case .createEntry(let local, let peer) = OutboundInitiation.classify(packet, tcpFlags: flags, hasEntry: hasEntry)
-        else { return }
+        else { return [] }
         // Without an SA for the peer no Binding Update could be sent (2.4.2):
-        // the peer stays a plain peer and its packets pass untranslated.
-        guard securityAssociations.outbound(entry: nil, destination: peer) != nil else { return }
+        // the anonymous handshake makes one when it runs; otherwise the
+        // peer stays a plain peer and its packets pass untranslated.
+        guard securityAssociations.outbound(entry: nil, destination: peer) != nil else {
+            return startHandshake(local: local, peer: peer, now: now)
+        }
         let creation: ForeignEntryCreation
         do {
             creation = try hostCache.write { (cache) throws(HostCacheError) in try cache.createForeignEntry(for: peer, trust: .trusted) }
         } catch {
             statistics.entryCreationFailures += 1
-            return
+            return []
         }
         let entry = creation.id
-        guard mobility.peers[entry] == nil else { return }
+        guard mobility.peers[entry] == nil else { return [] }
         mobility.addPeer(entry, localIdentifier: local, peerIdentifier: peer,
                          initialSequence: UInt16(truncatingIfNeeded: random.next()))
         _ = securityAssociations.bind(spi: outboundSPI(for: peer) ?? 0, direction: .outbound, to: entry)
         awaitingReply[peer] = entry
         statistics.entriesCreated += 1
+        return []
     }
 
     /// An inbound frame from a peer we may be waiting for (2.1.2: the
     /// Initial Binding Update follows the peer's first reply).
     func noteInbound(_ frame: UnsafeRawBufferPointer, wire: Int = 0, now: MonotonicInstant) -> [SlowPathFrame] {
-        guard let packet = try? ParsedPacket.parse(frame), let entry = awaitingReply[packet.source] else { return [] }
+        guard let packet = try? ParsedPacket.parse(frame) else { return [] }
+        if packet.upperLayerProtocol == .icmpv6 { return handleParameterProblem(frame, packet, now: now) }
+        guard let entry = awaitingReply[packet.source] else { return [] }
         awaitingReply[packet.source] = nil
-        rememberLinkHeader(of: frame, packet: packet, wire: wire, for: entry)
+        lastHeardWire[entry] = wire
         return perform(mobility.handle(.firstReplyReceived, for: entry, now: now) ?? [], for: entry)
+    }
+
+    /// An ICMPv6 Parameter Problem (the worker notes every one it
+    /// forwards): when it rejects the Home Address or Binding Update option
+    /// of one of our Binding Updates to a peer (draft 2.2.4, 3.2.1), the
+    /// peer is a Standard Host and gets no more Binding Updates. ICMPv6 is
+    /// not authenticated, so the quoted packet must carry the AH SPI of our
+    /// outbound SA for that peer: an attacker off the path cannot know it
+    /// (with the handshake it is random) and so cannot switch a Homeless
+    /// peer's mobility off with a forged error.
+    private func handleParameterProblem(_ frame: UnsafeRawBufferPointer, _ packet: ParsedPacket,
+                                        now: MonotonicInstant) -> [SlowPathFrame] {
+        let end = min(packet.packetEnd, frame.count)
+        guard let offset = packet.upperLayerOffset, offset < end else { return [] }
+        let message = UnsafeRawBufferPointer(rebasing: frame[offset..<end])
+        guard let rejection = InitialBindingUpdateRejection.match(icmpMessage: message) else { return [] }
+        let quoted = ICMPv6View.Field.body
+        guard let match = hostCache.read({ $0.foreignMatch(for: rejection.invokingDestination) }),
+              mobility.peers[match.entry] != nil,
+              let association = securityAssociations.outbound(entry: match.entry, destination: rejection.invokingDestination),
+              message.count >= quoted + 48, message[quoted + 6] == IPProtocol.authentication.rawValue,
+              UInt32(bigEndian: message.loadUnaligned(fromByteOffset: quoted + 44, as: UInt32.self)) == association.spi
+        else {
+            statistics.parameterProblemsIgnored += 1
+            return []
+        }
+        statistics.parameterProblemsAccepted += 1
+        return perform(mobility.handle(.parameterProblem(pointsAtMobilityOption: true), for: match.entry, now: now) ?? [],
+                       for: match.entry)
     }
 
     // MARK: Inbound signalling
@@ -131,6 +197,7 @@ final class MobilityController {
             return result
         }
         let signalling = packet.mobilityOptions.bindingUpdate != nil || packet.mobilityOptions.bindingAcknowledgement != nil
+            || packet.mobilityOptions.bindingRequest != nil
         guard signalling else { return result }
         let end = min(packet.packetEnd, frame.count)
         guard packet.ipv6Offset >= 0, packet.ipv6Offset <= end else {
@@ -144,7 +211,14 @@ final class MobilityController {
             result.drop = .authenticationFailed
             return result
         }
-        guard let headerOffset = packet.mobilityOptions.bindingUpdateHeader ?? packet.mobilityOptions.bindingAcknowledgementHeader,
+        // An authenticated packet under a handshake's SA confirms the keys
+        // to the initiator (message 3 needs no more retransmissions).
+        if var controller = handshake {
+            _ = controller.confirm(inboundSPI: verification.spi)
+            handshake = controller
+        }
+        guard let headerOffset = packet.mobilityOptions.bindingUpdateHeader ?? packet.mobilityOptions.bindingAcknowledgementHeader
+                ?? packet.mobilityOptions.bindingRequestHeader,
               let view = try? OptionsHeaderView(checking: frame, at: headerOffset, limit: packet.packetEnd),
               let options = try? DestinationOptionsHeader(view)
         else {
@@ -153,11 +227,13 @@ final class MobilityController {
         }
         var updates: [BindingUpdate] = []
         var acknowledgements: [BindingAcknowledgement] = []
+        var bindingRequested = false
         for option in options.options {
             switch option {
             case .bindingUpdate(let update): updates.append(update)
             case .bindingAcknowledgement(let acknowledgement): acknowledgements.append(acknowledgement)
-            case .homeAddress, .bindingRequest, .other: break
+            case .bindingRequest: bindingRequested = true
+            case .homeAddress, .other: break
             }
         }
         let identifier = packet.homeAddress ?? packet.source
@@ -171,31 +247,15 @@ final class MobilityController {
             result.drop = .unknownPeer
             return result
         }
-        rememberLinkHeader(of: frame, packet: packet, wire: wire, for: entry)
+        lastHeardWire[entry] = wire
         if !updates.isEmpty {
-            let outcome: BindingUpdateOutcome
-            do {
-                outcome = try hostCache.write { (cache) throws(HostCacheError) in
-                    try cache.applyBindingUpdates(updates, to: entry, matchedBy: packet.homeAddress == nil ? .packetSource : .homeAddressOption,
-                                                  packetSource: packet.source, homeAddress: packet.homeAddress)
-                }
-            } catch {
-                statistics.hostCacheRefusals += 1
-                result.drop = .hostCacheRefused
+            switch applyVerifiedUpdates(updates, to: entry, source: packet.source, destination: packet.destination,
+                                        homeAddress: packet.homeAddress, now: now) {
+            case .success(let frames): result.frames += frames
+            case .failure(let drop):
+                result.drop = drop
                 return result
             }
-            statistics.bindingUpdatesApplied += UInt64(updates.count)
-            if let peer = mobility.peers[entry]?.peerIdentifier,
-               let acknowledgement = signed({ (association) throws(MobilitySignallingError) in
-                   try MobilitySignallingPacket.bindingAcknowledgement(outcome.acknowledgements, source: packet.destination,
-                                                                      destination: packet.source, association: &association)
-               }, peer: peer, entry: entry) {
-                result.frames.append(SlowPathFrame(port: .wire, wire: acknowledgement.wire, bytes: acknowledgement.bytes))
-                statistics.acknowledgementsSent += 1
-            }
-            let homeless = updates.first?.subOptions.contains(.homelessSupport) ?? false
-            result.frames += perform(mobility.handle(.peerBindingUpdateReceived(homelessSupport: homeless), for: entry, now: now) ?? [],
-                                     for: entry)
         }
         for acknowledgement in acknowledgements {
             statistics.acknowledgementsReceived += 1
@@ -203,9 +263,47 @@ final class MobilityController {
                 sequence: acknowledgement.sequence, status: acknowledgement.status, lifetime: acknowledgement.lifetime),
                 for: entry, now: now) ?? [], for: entry)
         }
+        if bindingRequested {
+            // 2.1.2, 3.2: a Binding Request is answered with a Binding
+            // Update registering every address (refreshes forced).
+            statistics.bindingRequestsReceived += 1
+            result.frames += perform(mobility.handle(.bindingRequestReceived, for: entry, now: now) ?? [], for: entry)
+        }
         _ = hostCache.read { cache in cache.noteReceived(from: packet.source, entry: entry) }
         result.consumed = packet.upperLayerProtocol == .noNextHeader
         return result
+    }
+
+    /// Applies Binding Updates whose AH verified (draft 3.2.2): the Host
+    /// Cache change, the Binding Acknowledgement back with the peer's
+    /// outbound SA, and the peer's state machine told.
+    private func applyVerifiedUpdates(_ updates: [BindingUpdate], to entry: HostCacheEntryID, source: IPv6Address,
+                                      destination: IPv6Address, homeAddress: IPv6Address?,
+                                      now: MonotonicInstant) -> Result<[SlowPathFrame], SignallingDrop> {
+        let outcome: BindingUpdateOutcome
+        do {
+            outcome = try hostCache.write { (cache) throws(HostCacheError) in
+                try cache.applyBindingUpdates(updates, to: entry, matchedBy: homeAddress == nil ? .packetSource : .homeAddressOption,
+                                              packetSource: source, homeAddress: homeAddress)
+            }
+        } catch {
+            statistics.hostCacheRefusals += 1
+            return .failure(.hostCacheRefused)
+        }
+        statistics.bindingUpdatesApplied += UInt64(updates.count)
+        var frames: [SlowPathFrame] = []
+        if let peer = mobility.peers[entry]?.peerIdentifier,
+           let acknowledgement = signed({ (association) throws(MobilitySignallingError) in
+               try MobilitySignallingPacket.bindingAcknowledgement(outcome.acknowledgements, source: destination,
+                                                                  destination: source, association: &association)
+           }, peer: peer, entry: entry) {
+            frames.append(SlowPathFrame(port: .kernelRouted, wire: acknowledgement.wire, bytes: acknowledgement.bytes))
+            statistics.acknowledgementsSent += 1
+        }
+        let homeless = updates.first?.subOptions.contains(.homelessSupport) ?? false
+        frames += perform(mobility.handle(.peerBindingUpdateReceived(homelessSupport: homeless), for: entry, now: now) ?? [],
+                          for: entry)
+        return .success(frames)
     }
 
     /// A Binding Update from a peer without an entry. Nothing creates an
@@ -239,10 +337,272 @@ final class MobilityController {
         mobility.localAddressRemoved(address, now: now).flatMap { perform($0.actions, for: $0.entry) }
     }
 
-    var nextDeadline: MonotonicInstant? { mobility.nextDeadline }
+    var nextDeadline: MonotonicInstant? {
+        switch (mobility.nextDeadline, handshake?.nextDeadline) {
+        case (let a?, let b?): min(a, b)
+        case (let a?, nil): a
+        case (nil, let b?): b
+        case (nil, nil): nil
+        }
+    }
 
     func fireTimers(now: MonotonicInstant) -> [SlowPathFrame] {
-        mobility.fireTimers(now: now).flatMap { perform($0.actions, for: $0.entry) }
+        var frames: [SlowPathFrame] = []
+        if var controller = handshake, let deadline = controller.nextDeadline, deadline <= now {
+            var database = securityAssociations
+            let result = controller.fireTimers(now: now, database: &database)
+            handshake = controller
+            securityAssociations = database
+            frames += handshakeFrames(result, wire: nil, now: now)
+        }
+        if let deadline = mobility.nextDeadline, deadline <= now {
+            frames += mobility.fireTimers(now: now).flatMap { perform($0.actions, for: $0.entry) }
+        }
+        return frames
+    }
+
+    /// Message 2 just made the SAs (initiator): creates the peer's entry and
+    /// state machine now and returns its Initial Binding Update as the
+    /// Destination Options header message 3 carries (draft A.2), under the
+    /// message's AH. Nil (the update then goes standalone) when the state
+    /// machine has nothing to send from `local`.
+    private func initialUpdateForMessage3(local: IPv6Address, peer: IPv6Address,
+                                          now: MonotonicInstant) -> (nextHeader: UInt8, bytes: [UInt8])? {
+        guard let creation = try? hostCache.write({ (cache) throws(HostCacheError) in
+            try cache.createForeignEntry(for: peer, trust: .trusted)
+        }) else { return nil }
+        let entry = creation.id
+        if mobility.peers[entry] == nil {
+            mobility.addPeer(entry, localIdentifier: local, peerIdentifier: peer,
+                             initialSequence: UInt16(truncatingIfNeeded: random.next()))
+            statistics.entriesCreated += 1
+        }
+        let actions = mobility.handle(.firstReplyReceived, for: entry, now: now) ?? []
+        _ = try? hostCache.write { (cache) throws(HostCacheError) in try cache.apply(actions, for: entry) }
+        var spec: BindingUpdateSpec?
+        for action in actions {
+            if case .sendStandalone(let wanted) = action { spec = wanted }
+        }
+        guard let spec, spec.source == local else { return nil }
+        let options = BindingUpdateBuilder.destinationOptions(for: spec, nextHeader: .noNextHeader)
+        guard options.isEncodable else { return nil }
+        var bytes = [UInt8](repeating: 0, count: options.bufferLength)
+        bytes.withUnsafeMutableBytes { options.emit(into: $0) }
+        initialUpdateInMessage3.insert(peer)
+        statistics.bindingUpdatesSent += 1
+        return (IPProtocol.destinationOptions.rawValue, bytes)
+    }
+
+    /// The Binding Update behind a responder's verified message 3 (its AH
+    /// covered it): applied as any verified update, once the handshake's
+    /// entry exists.
+    private func applyMessage3Trailer(_ trailer: (offset: Int, nextHeader: UInt8), in packet: UnsafeRawBufferPointer,
+                                      now: MonotonicInstant) -> [SlowPathFrame] {
+        guard trailer.nextHeader == IPProtocol.destinationOptions.rawValue,
+              let header = try? IPv6HeaderView(checking: packet),
+              let view = try? OptionsHeaderView(checking: packet, at: trailer.offset, limit: min(header.payloadEnd, packet.count)),
+              let options = try? DestinationOptionsHeader(view) else {
+            statistics.message3TrailersIgnored += 1
+            return []
+        }
+        var updates: [BindingUpdate] = []
+        var homeAddress: IPv6Address?
+        for option in options.options {
+            switch option {
+            case .bindingUpdate(let update): updates.append(update)
+            case .homeAddress(let address): homeAddress = address
+            case .bindingAcknowledgement, .bindingRequest, .other: break
+            }
+        }
+        let identifier = homeAddress ?? header.source
+        guard !updates.isEmpty, let match = hostCache.read({ $0.foreignMatch(for: identifier) }) else {
+            statistics.message3TrailersIgnored += 1
+            return []
+        }
+        switch applyVerifiedUpdates(updates, to: match.entry, source: header.source, destination: header.destination,
+                                    homeAddress: homeAddress, now: now) {
+        case .success(let frames): return frames
+        case .failure: return []
+        }
+    }
+
+    // MARK: Address verification (return routability, RFC 4225 3.1)
+
+    /// Whether data may go to `address` of the peer: its ULID (the address
+    /// the conversation was opened with, which answered it), or an address
+    /// that answered a probe.
+    private func isVerified(_ address: IPv6Address, of entry: HostCacheEntryID, peerIdentifier: IPv6Address,
+                            now: MonotonicInstant) -> Bool {
+        address == peerIdentifier || addressVerification.mayReceiveBulkTraffic(entry: entry, address: address, now: now)
+    }
+
+    /// Starts verifying the new locators of Homeless peers and returns the
+    /// probes due now (first probes, retries; rate-limited by the
+    /// ReturnRoutability token bucket). Each probe goes from our current
+    /// locator to the address under test, under AH with the peer's SA.
+    func verifyPeerLocators(now: MonotonicInstant) -> [SlowPathFrame] {
+        for (entry, state) in mobility.peers {
+            guard let published = hostCache.index.entries.read(entry), published.capability == .homeless else { continue }
+            // Every live address of the peer, not only the one in use: a
+            // registered alternative (multi-homing) is then ready when the
+            // current one dies.
+            var candidates = hostCache.read { $0.entry(entry)?.liveAddresses } ?? []
+            if let preferred = published.preferredDestination { candidates.append(preferred) }
+            for address in candidates where address != state.peerIdentifier
+                && addressVerification.state(entry: entry, address: address) == nil {
+                addressVerification.addressAdded(entry: entry, address: address)
+            }
+        }
+        var frames: [SlowPathFrame] = []
+        for request in addressVerification.poll(now: now, random: &random) {
+            guard let state = mobility.peers[request.entry] else { continue }
+            let source = state.dataSource(now: now) ?? state.localIdentifier
+            if let probe = addressProbePacket(request.message, from: source, to: request.address,
+                                             peer: state.peerIdentifier, entry: request.entry) {
+                frames.append(probe)
+                statistics.addressProbesSent += 1
+            }
+        }
+        return frames
+    }
+
+    private func addressProbePacket(_ message: AddressProbeMessage, from source: IPv6Address, to destination: IPv6Address,
+                                    peer: IPv6Address, entry: HostCacheEntryID) -> SlowPathFrame? {
+        var bytes = [UInt8](repeating: 0, count: AddressProbeMessage.length)
+        bytes.withUnsafeMutableBytes { message.emit(into: $0) }
+        let nextHeader = handshakeNextHeader
+        guard let signalling = signed({ (association) throws(MobilitySignallingError) -> [UInt8]? in
+            try? HandshakePacket.protected(source: source, destination: destination, message: bytes,
+                                           with: &association, handshakeNextHeader: nextHeader)
+        }, peer: peer, entry: entry) else { return nil }
+        return SlowPathFrame(port: .kernelRouted, wire: signalling.wire, bytes: signalling.bytes)
+    }
+
+    /// An address probe or reply behind AH (IPv6 | AH | probe), or nil.
+    private func addressProbe(in frame: UnsafeRawBufferPointer, _ packet: ParsedPacket) -> AddressProbeMessage? {
+        guard packet.authenticationHeaderOffset != nil, packet.upperLayerProtocol.rawValue == handshakeNextHeader,
+              let offset = packet.upperLayerOffset, offset + AddressProbeMessage.length <= min(packet.packetEnd, frame.count)
+        else { return nil }
+        return try? AddressProbeMessage(parsing: UnsafeRawBufferPointer(rebasing: frame[0..<min(packet.packetEnd, frame.count)]),
+                                        at: offset)
+    }
+
+    /// A probe is answered from the probed address (one of ours) with the
+    /// same nonce; a reply verifies the peer's address. Both must verify
+    /// under AH with the peer's SA.
+    private func handleAddressProbe(_ message: AddressProbeMessage, frame: UnsafeRawBufferPointer, packet: ParsedPacket,
+                                    wire: Int, now: MonotonicInstant) -> [SlowPathFrame] {
+        let end = min(packet.packetEnd, frame.count)
+        let verification = securityAssociations.verifyInbound(UnsafeRawBufferPointer(rebasing: frame[packet.ipv6Offset..<end]))
+        guard verification.verdict == .ok else {
+            statistics.authenticationFailures += 1
+            return []
+        }
+        guard let match = hostCache.read({ $0.foreignMatch(for: packet.source) }),
+              let state = mobility.peers[match.entry] else {
+            statistics.unknownPeers += 1
+            return []
+        }
+        switch message.kind {
+        case .probe:
+            let reply = AddressProbeMessage(kind: .reply, nonce: message.nonce)
+            guard let frame = addressProbePacket(reply, from: packet.destination, to: packet.source,
+                                                 peer: state.peerIdentifier, entry: match.entry) else { return [] }
+            statistics.addressProbesAnswered += 1
+            return [frame]
+        case .reply:
+            if addressVerification.receiveReply(message, source: packet.source, entry: match.entry, now: now) == .verified {
+                statistics.addressesVerified += 1
+            }
+            return []
+        }
+    }
+
+    // MARK: Anonymous authentication (draft 2.4.3, A.2)
+
+    /// Publishes the counters for the control thread.
+    func publishStatistics() {
+        publishedStatistics.publish(mobility: statistics.named, handshake: handshake?.statistics)
+    }
+
+    private func startHandshake(local: IPv6Address, peer: IPv6Address, now: MonotonicInstant) -> [SlowPathFrame] {
+        guard var controller = handshake else { return [] }
+        let packets = controller.initiate(local: local, peer: peer, now: now, database: securityAssociations)
+        handshake = controller
+        return packets.map { SlowPathFrame(port: .kernelRouted, wire: addressWires[local] ?? 0, bytes: $0) }
+    }
+
+    /// A punted inbound frame whose upper layer is the handshake's Next
+    /// Header (or AH before it): the frames to send, and whether the
+    /// packet was the handshake's (consumed) or goes on to the kernel.
+    func handleHandshake(_ frame: UnsafeRawBufferPointer, wire: Int = 0, now: MonotonicInstant)
+        -> (frames: [SlowPathFrame], consumed: Bool) {
+        guard let packet = try? ParsedPacket.parse(frame) else { return ([], false) }
+        let end = min(packet.packetEnd, frame.count)
+        guard packet.ipv6Offset >= 0, packet.ipv6Offset + 40 <= end else { return ([], false) }
+        if let probe = addressProbe(in: frame, packet) {
+            return (handleAddressProbe(probe, frame: frame, packet: packet, wire: wire, now: now), true)
+        }
+        guard var controller = handshake else { return ([], false) }
+        var database = securityAssociations
+        let ipv6 = UnsafeRawBufferPointer(rebasing: frame[packet.ipv6Offset..<end])
+        let result = controller.receive(ipv6Packet: ipv6, now: now, database: &database,
+                                        initiatorTrailer: { [self] local, peer in initialUpdateForMessage3(local: local, peer: peer, now: now) })
+        handshake = controller
+        securityAssociations = database
+        var frames = handshakeFrames(result, wire: wire, now: now)
+        if let trailer = result.trailer {
+            frames += applyMessage3Trailer(trailer, in: ipv6, now: now)
+        }
+        return (frames, result.disposition == .consumed)
+    }
+
+    /// Turns a handshake result into frames and acts on its events: an
+    /// established handshake creates the trusted Foreign entry (draft 5.2:
+    /// the cookie proved the peer receives at its address), binds the SA
+    /// pair to it (2.4.2) and, on the initiator, sends the Initial Binding
+    /// Update right after message 3; a failed one leaves the peer plain.
+    private func handshakeFrames(_ result: HandshakeControllerResult, wire: Int?, now: MonotonicInstant) -> [SlowPathFrame] {
+        var frames: [SlowPathFrame] = []
+        for packet in result.packets where packet.count >= 40 {
+            let source = packet.withUnsafeBytes { IPv6Address(bytes: $0, at: 8) }
+            frames.append(SlowPathFrame(port: .kernelRouted, wire: addressWires[source] ?? wire ?? 0, bytes: packet))
+        }
+        for event in result.events {
+            switch event {
+            case .established(let role, let local, let peer, let outboundSPI, let inboundSPI):
+                statistics.handshakesEstablished += 1
+                guard let creation = try? hostCache.write({ (cache) throws(HostCacheError) in
+                    try cache.createForeignEntry(for: peer, trust: .trusted)
+                }) else {
+                    statistics.entryCreationFailures += 1
+                    continue
+                }
+                let entry = creation.id
+                _ = securityAssociations.bind(spi: outboundSPI, direction: .outbound, to: entry)
+                _ = securityAssociations.bind(spi: inboundSPI, direction: .inbound, to: entry)
+                if mobility.peers[entry] == nil {
+                    mobility.addPeer(entry, localIdentifier: local, peerIdentifier: peer,
+                                     initialSequence: UInt16(truncatingIfNeeded: random.next()))
+                    statistics.entriesCreated += 1
+                }
+                if let wire { lastHeardWire[entry] = wire }
+                addressVerification.addressVerifiedByHandshake(entry: entry, address: peer, now: now)
+                if role == .initiator {
+                    awaitingReply[peer] = nil
+                    // Normally the Initial Binding Update rode in message 3.
+                    if initialUpdateInMessage3.remove(peer) == nil {
+                        frames += perform(mobility.handle(.firstReplyReceived, for: entry, now: now) ?? [], for: entry)
+                    }
+                }
+            case .failed(_, _, let reason, _, _):
+                statistics.handshakesFailed += 1
+                if reason == .superseded { continue }
+            case .confirmed, .responseRetransmitted:
+                break
+            }
+        }
+        return frames
     }
 
     /// Local ULIDs some peer's connection still uses (DESIGN section 1: a
@@ -257,13 +617,32 @@ final class MobilityController {
     /// 1.4). Only for Homeless peers: for the others the wire addresses are
     /// the connection's (their packets pass untranslated).
     func translations() -> [TranslationRecord] {
+        let now = hostCache.now
         var records: [TranslationRecord] = []
         for (entry, state) in mobility.peers {
             guard let published = hostCache.index.entries.read(entry), published.capability == .homeless else { continue }
+            let localLocator = state.dataSource(now: now) ?? state.localIdentifier
+            let preferred = published.preferredDestination ?? state.peerIdentifier
+            // Bulk traffic goes to a new locator only once it answered a
+            // probe (return routability); until then to the last one used.
+            var peerLocator = preferred
+            if !isVerified(preferred, of: entry, peerIdentifier: state.peerIdentifier, now: now) {
+                peerLocator = peerLocatorHistory[entry]?.current ?? state.peerIdentifier
+            }
+            var history = peerLocatorHistory[entry] ?? (current: peerLocator, previous: peerLocator)
+            if history.current != peerLocator { history = (current: peerLocator, previous: history.current) }
+            peerLocatorHistory[entry] = history
             let record = TranslationRecord(
                 localIdentifier: state.localIdentifier, peerIdentifier: state.peerIdentifier,
-                localLocator: state.preferredSource ?? state.localIdentifier,
-                peerLocator: published.preferredDestination ?? state.peerIdentifier)
+                localLocator: localLocator, peerLocator: peerLocator,
+                alternateLocalLocator: state.preferredSource ?? localLocator,
+                // Packets from the peer's newest address are accepted as
+                // soon as its Binding Update is applied: the peer moves its
+                // data there when our acknowledgement arrives, before any
+                // probe made it our destination.
+                alternatePeerLocator: preferred != peerLocator ? preferred
+                    : (hostCache.read { $0.entry(entry)?.liveAddresses }?.last { $0 != peerLocator } ?? history.previous),
+                previousPeerLocator: history.previous)
             records.append(record)
         }
         return records
@@ -297,7 +676,7 @@ final class MobilityController {
                 if let signalling = signed({ (association) throws(MobilitySignallingError) in
                     try MobilitySignallingPacket.standaloneBindingUpdate(spec, association: &association)
                 }, peer: peer, entry: entry) {
-                    frames.append(SlowPathFrame(port: .wire, wire: signalling.wire, bytes: signalling.bytes))
+                    frames.append(SlowPathFrame(port: .kernelRouted, wire: signalling.wire, bytes: signalling.bytes))
                     statistics.bindingUpdatesSent += 1
                 }
                 if case .offerPiggyback(let spec) = action {
@@ -311,11 +690,11 @@ final class MobilityController {
     }
 
     /// Builds a signalling packet with the peer's outbound SA (whose
-    /// sequence counter moves) and puts the peer's link header in front.
+    /// sequence counter moves) and picks the wire it leaves through: the
+    /// one its source address lives on.
     private func signed(_ build: (inout SecurityAssociation) throws(MobilitySignallingError) -> [UInt8]?,
                         peer: IPv6Address, entry: HostCacheEntryID) -> (bytes: [UInt8], wire: Int)? {
-        guard var association = securityAssociations.outbound(entry: entry, destination: peer),
-              let link = linkHeaders[entry] else {
+        guard var association = securityAssociations.outbound(entry: entry, destination: peer) else {
             statistics.signallingNotSent += 1
             return nil
         }
@@ -330,29 +709,38 @@ final class MobilityController {
         var updated = securityAssociations
         updated.removeAll { $0.spi == spi && $0.direction == .outbound }
         if (try? updated.add(association)) != nil { securityAssociations = updated }
-        guard let packet else { return nil }
-        return (link.header + packet, link.wire)
+        guard let packet, packet.count >= 40 else { return nil }
+        let source = packet.withUnsafeBytes { IPv6Address(bytes: $0, at: 8) }
+        return (packet, addressWires[source] ?? lastHeardWire[entry] ?? 0)
     }
+
+    /// Records which wire a local address lives on (from the address
+    /// watcher; start-up passes the wires' addresses).
+    func noteLocalAddress(_ address: IPv6Address, wire: Int) { addressWires[address] = wire }
 
     private func outboundSPI(for destination: IPv6Address) -> UInt32? {
         securityAssociations.outbound(entry: nil, destination: destination)?.spi
-    }
-
-    private func rememberLinkHeader(of frame: UnsafeRawBufferPointer, packet: ParsedPacket, wire: Int, for entry: HostCacheEntryID) {
-        guard packet.ipv6Offset == 14, frame.count >= 14 else { return }
-        var header = [UInt8](repeating: 0, count: 14)
-        for index in 0..<6 {
-            header[index] = frame[6 + index]
-            header[6 + index] = frame[index]
-        }
-        header[12] = 0x86
-        header[13] = 0xDD
-        linkHeaders[entry] = (header, wire)
     }
 }
 
 /// Counts the slow path's mobility work, for `homeless show stats`.
 struct MobilityStatistics: Equatable, Sendable {
+    /// Name and value of every counter, in a fixed order.
+    var named: [(name: String, value: UInt64)] {
+        [("entries-created", entriesCreated), ("entry-creation-failures", entryCreationFailures),
+         ("binding-updates-applied", bindingUpdatesApplied), ("binding-updates-sent", bindingUpdatesSent),
+         ("acknowledgements-sent", acknowledgementsSent), ("acknowledgements-received", acknowledgementsReceived),
+         ("authentication-failures", authenticationFailures), ("unknown-peers", unknownPeers),
+         ("host-cache-refusals", hostCacheRefusals), ("signalling-not-sent", signallingNotSent),
+         ("translation-table-full", translationTableFull), ("handshakes-established", handshakesEstablished),
+         ("handshakes-failed", handshakesFailed), ("address-probes-sent", addressProbesSent),
+         ("address-probes-answered", addressProbesAnswered), ("addresses-verified", addressesVerified),
+         ("binding-requests-received", bindingRequestsReceived),
+         ("message-3-trailers-ignored", message3TrailersIgnored),
+         ("parameter-problems-accepted", parameterProblemsAccepted),
+         ("parameter-problems-ignored", parameterProblemsIgnored)]
+    }
+
     var entriesCreated: UInt64 = 0
     var entryCreationFailures: UInt64 = 0
     var bindingUpdatesApplied: UInt64 = 0
@@ -363,5 +751,14 @@ struct MobilityStatistics: Equatable, Sendable {
     var unknownPeers: UInt64 = 0
     var hostCacheRefusals: UInt64 = 0
     var signallingNotSent: UInt64 = 0
+    var handshakesEstablished: UInt64 = 0
+    var addressProbesSent: UInt64 = 0
+    var bindingRequestsReceived: UInt64 = 0
+    var message3TrailersIgnored: UInt64 = 0
+    var parameterProblemsAccepted: UInt64 = 0
+    var parameterProblemsIgnored: UInt64 = 0
+    var addressProbesAnswered: UInt64 = 0
+    var addressesVerified: UInt64 = 0
+    var handshakesFailed: UInt64 = 0
     var translationTableFull: UInt64 = 0
 }

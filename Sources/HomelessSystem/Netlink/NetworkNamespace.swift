@@ -35,6 +35,21 @@ public enum NetworkNamespace {
         return try body()
     }
 
+    /// Moves the calling thread into a new, empty network namespace (only
+    /// a loopback interface, down), runs `body`, and returns the thread to
+    /// the caller's namespace. Sockets `body` opens stay in the new
+    /// namespace, which lives as long as they (or its interfaces' other
+    /// users) do; programs it spawns start in it. `body` must not suspend.
+    public static func withNew<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws -> Result {
+        let original = try openCurrent()
+        defer { _ = hl_close(original) }
+        _ = try retryingInterrupts(.enterNamespace) { hl_unshare_net() }
+        defer {
+            if hl_setns_net(original) != 0 { fatalError("setns back to the original network namespace failed") }
+        }
+        return try body()
+    }
+
     /// A descriptor of the calling thread's network namespace (the caller
     /// closes it), to come back to it later from any thread.
     public static func openCurrent() throws(SyscallError) -> Int32 {

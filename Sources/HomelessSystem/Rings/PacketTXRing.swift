@@ -44,11 +44,16 @@ public final class PacketTXRing {
     private let dataOffset: Int
     private var currentFrame: UInt32 = 0
     private var slotOutstanding = false
+    // The counts are private stored properties behind public getters: a
+    // stored property visible outside this file gets a dynamic exclusivity
+    // check (swift_beginAccess) on every `+= 1`, once per frame.
+    private var submittedSinceFlush: Int = 0
+    private var wrongFormatCount: UInt64 = 0
     /// Frames submitted since the last flush.
-    public private(set) var pendingFrames: Int = 0
+    public var pendingFrames: Int { submittedSinceFlush }
     /// Slots found marked TP_STATUS_WRONG_FORMAT (a refused frame, only
     /// without `discardMalformedFrames`); they are reset and reused.
-    public private(set) var wrongFormatFrames: UInt64 = 0
+    public var wrongFormatFrames: UInt64 { wrongFormatCount }
 
     public init(configuration: PacketTXConfiguration) throws(PacketRingError) {
         let geometry = configuration.geometry
@@ -107,7 +112,7 @@ public final class PacketTXRing {
         let frame = frameAddress(currentFrame)
         var status = hl_v2_frame_status_acquire(frame)
         if status & UInt32(HL_TP_STATUS_WRONG_FORMAT) != 0 {
-            wrongFormatFrames &+= 1
+            wrongFormatCount &+= 1
             hl_v2_frame_reset(frame)
             status = UInt32(HL_TP_STATUS_AVAILABLE)
         }
@@ -130,7 +135,7 @@ public final class PacketTXRing {
         guard length > 0, length <= slot.buffer.count else { return false }
         hl_v2_frame_submit(slot.frame, UInt32(length))
         currentFrame = currentFrame + 1 == geometry.frameCount ? 0 : currentFrame + 1
-        pendingFrames += 1
+        submittedSinceFlush += 1
         return true
     }
 
@@ -159,10 +164,10 @@ public final class PacketTXRing {
     @inline(__always)
     @discardableResult
     public func flush() throws(SyscallError) -> NonBlockingResult<Void> {
-        guard pendingFrames > 0 else { return .done(()) }
+        guard submittedSinceFlush > 0 else { return .done(()) }
         switch try retryingInterruptsNonBlocking(.transmit, { hl_packet_tx_kick(descriptor) }) {
         case .done:
-            pendingFrames = 0
+            submittedSinceFlush = 0
             return .done(())
         case .wouldBlock:
             return .wouldBlock

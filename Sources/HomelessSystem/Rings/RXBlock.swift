@@ -56,6 +56,24 @@ public struct RXFrame {
     /// it had one: `bytes` then starts with an untagged Ethernet header.
     public let vlanTag: UInt16?
 
+    /// A frame described by the caller: one read from a capture file, or a
+    /// ring frame's bytes and header fields copied elsewhere. `status`
+    /// carries TP_STATUS_* flags as the kernel sets them in tp_status.
+    public init(bytes: UnsafeRawBufferPointer, wireLength: Int, status: UInt32 = 0, seconds: UInt32 = 0,
+                nanoseconds: UInt32 = 0, flowHash: UInt32 = 0, vlanTag: UInt16? = nil) {
+        self.bytes = bytes
+        self.wireLength = wireLength
+        self.status = status
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+        self.flowHash = flowHash
+        self.vlanTag = vlanTag
+    }
+
+    /// The tp_status flag of a frame whose TCP/UDP checksum is still to
+    /// be computed (TP_STATUS_CSUMNOTREADY).
+    public static var checksumNotReadyStatus: UInt32 { UInt32(HL_TP_STATUS_CSUMNOTREADY) }
+
     /// The checksum is not yet computed (locally generated, offloaded).
     public var checksumNotReady: Bool { status & UInt32(HL_TP_STATUS_CSUMNOTREADY) != 0 }
     public var truncated: Bool { wireLength > bytes.count }

@@ -81,6 +81,10 @@ public enum SyscallStep: String, Sendable, Hashable {
     case threadCreate = "pthread_create"
     case threadAffinity = "sched_setaffinity"
     case threadName = "pthread_setname_np"
+    case routeMonitor = "socket(NETLINK_ROUTE)"
+    case routeMonitorReceive = "recv(NETLINK_ROUTE)"
+    case rawIPv6 = "socket(AF_INET6, IPPROTO_RAW)"
+    case rawIPv6Send = "sendto(IPPROTO_RAW)"
 }
 
 /// The result of one non-blocking call: done, or the kernel said "not now"

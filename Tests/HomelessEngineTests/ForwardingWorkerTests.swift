@@ -1,0 +1,158 @@
+import Foundation
+import HomelessEngine
+import HomelessSystem
+import HomelessWire
+import Testing
+
+/// `ForwardingWorker.handle(_:direction:)` on real rings: a veth pair in a
+/// network namespace of the test's own, the worker's wire TX ring on one
+/// end and its upper-port TX ring on the other, and a capture ring on each
+/// end to see what really left.
+@Suite(.enabled(if: geteuid() == 0, "AF_PACKET rings and network namespaces need root"))
+struct ForwardingWorkerTests {
+    static let wireAddress = EthernetAddress(0x02, 0x02, 0x02, 0x02, 0x02, 0x02)
+    static let host = TranslationTests.address("2001:db8:1::100")
+    static let peer = TranslationTests.address("2001:db8:9::9")
+    static let record = TranslationRecord(
+        localIdentifier: TranslationTests.address("2001:db8:a::10"),
+        peerIdentifier: TranslationTests.address("2001:db8:c::20"),
+        localLocator: TranslationTests.address("2001:db8:b::10"),
+        peerLocator: TranslationTests.address("2001:db8:d::4:20"))
+
+    /// The worker, and capture rings behind its two TX rings.
+    final class Lab {
+        let worker: ForwardingWorker
+        let punt = PuntQueue(capacity: 8)
+        /// What the worker sent out of the wire / up to the host's kernel.
+        let sentToWire: PacketRXRing
+        let sentUp: PacketRXRing
+
+        init() throws {
+            let translations = TranslationTable(capacity: 4)
+            translations.publish(ForwardingWorkerTests.record)
+            let opened = try NetworkNamespace.withNew { () throws -> (LaneRings, PacketRXRing, PacketRXRing) in
+                let ip = SystemCommand("ip")
+                _ = try SystemCommand("sysctl").check(["-qw", "net.ipv6.conf.default.disable_ipv6=1"])
+                _ = try ip.check(["link", "add", "fw-wire", "type", "veth", "peer", "name", "fw-router"])
+                _ = try ip.check(["link", "add", "fw-upper", "type", "veth", "peer", "name", "fw-kernel"])
+                for device in ["fw-wire", "fw-router", "fw-upper", "fw-kernel"] {
+                    _ = try ip.check(["link", "set", device, "up"])
+                }
+                func index(_ name: String) throws -> Int32 { try NetworkNamespace.interfaceIndex(named: name) }
+                let small = RXRingGeometry(blockSize: 64 * 1024, blockCount: 4, frameSize: 2048, retireTimeoutMilliseconds: 1)
+                func receive(_ name: String) throws -> PacketRXRing {
+                    try PacketRXRing(configuration: PacketRXConfiguration(interfaceIndex: try index(name), etherType: 0x86DD,
+                                                                          geometry: small))
+                }
+                func transmit(_ name: String) throws -> PacketTXRing {
+                    try PacketTXRing(configuration: PacketTXConfiguration(interfaceIndex: try index(name)))
+                }
+                let lane = LaneRings(wireReceive: try receive("lo"), wireTransmit: try transmit("fw-wire"),
+                                     upperReceive: try receive("lo"), upperTransmit: try transmit("fw-upper"))
+                return (lane, try receive("fw-router"), try receive("fw-kernel"))
+            }
+            sentToWire = opened.1
+            sentUp = opened.2
+            worker = ForwardingWorker(id: 0, wireIndex: 0, rings: opened.0, wireAddress: ForwardingWorkerTests.wireAddress,
+                                      mtu: 1500, policy: WorkerPolicy(), punt: punt, translations: translations)
+        }
+
+        func handle(_ frame: [UInt8], direction: FrameDirection, status: UInt32 = 0) {
+            frame.withUnsafeBytes { bytes in
+                worker.handle(RXFrame(bytes: bytes, wireLength: bytes.count, status: status), direction: direction)
+            }
+            worker.flushTransmitRings()
+        }
+
+        /// The frames `ring` receives within `timeout` (stops early at `count`).
+        func frames(on ring: PacketRXRing, count: Int = 1, timeout: Duration = .seconds(2)) throws -> [[UInt8]] {
+            var frames: [[UInt8]] = []
+            let deadline = ContinuousClock.now + timeout
+            while frames.count < count, ContinuousClock.now < deadline {
+                _ = try ring.waitForBlock(timeoutMilliseconds: 20)
+                while var block = ring.nextBlock() {
+                    block.forEachFrame { frame in frames.append(Array(frame.bytes)) }
+                    ring.release(block)
+                }
+            }
+            return frames
+        }
+    }
+
+    static func udpFrame(source: IPv6Address, destination: IPv6Address, destinationMAC: EthernetAddress) -> [UInt8] {
+        var frame = TranslationTests.frame(source: source, destination: destination, protocol: .udp,
+                                           upper: TranslationTests.udp(payload: Array(0..<64)))
+        frame.withUnsafeMutableBytes { destinationMAC.write(to: $0, at: 0) }
+        return frame
+    }
+
+    static func addresses(_ frame: [UInt8]) -> (source: IPv6Address, destination: IPv6Address) {
+        frame.withUnsafeBytes { (IPv6Address(bytes: $0, at: 22), IPv6Address(bytes: $0, at: 38)) }
+    }
+
+    @Test func outboundFramesLeaveOnTheWireUnchanged() throws {
+        let lab = try Lab()
+        let frame = Self.udpFrame(source: Self.host, destination: Self.peer, destinationMAC: .broadcast)
+        lab.handle(frame, direction: .outbound)
+        #expect(try lab.frames(on: lab.sentToWire) == [frame])
+        #expect(lab.worker.counters[.outboundForwarded] == 1)
+        #expect(lab.worker.counters[.translated] == 0)
+        #expect(try lab.frames(on: lab.sentUp, timeout: .milliseconds(50)).isEmpty)
+    }
+
+    @Test func translatedPeersGoOutWithLocatorsAndComeInWithIdentifiers() throws {
+        let lab = try Lab()
+        let record = Self.record
+        lab.handle(Self.udpFrame(source: record.localIdentifier, destination: record.peerIdentifier,
+                                 destinationMAC: .broadcast), direction: .outbound)
+        let out = try #require(try lab.frames(on: lab.sentToWire).first)
+        #expect(Self.addresses(out).source == record.localLocator)
+        #expect(Self.addresses(out).destination == record.peerLocator)
+        #expect(try TranslationTests.checksumIsExact(out, protocol: .udp))
+
+        lab.handle(Self.udpFrame(source: record.peerLocator, destination: record.localLocator,
+                                 destinationMAC: Self.wireAddress), direction: .inbound)
+        let up = try #require(try lab.frames(on: lab.sentUp).first)
+        #expect(Self.addresses(up).source == record.peerIdentifier)
+        #expect(Self.addresses(up).destination == record.localIdentifier)
+        #expect(try TranslationTests.checksumIsExact(up, protocol: .udp))
+        #expect(lab.worker.counters[.translated] == 2)
+        #expect(lab.worker.counters[.inboundForwarded] == 1)
+    }
+
+    @Test func inboundFramesForAnotherStationAreDropped() throws {
+        let lab = try Lab()
+        let frame = Self.udpFrame(source: Self.peer, destination: Self.host,
+                                  destinationMAC: EthernetAddress(0x02, 0, 0, 0, 0, 0x77))
+        lab.handle(frame, direction: .inbound)
+        #expect(lab.worker.counters[DropReason(.notForHost)] == 1)
+        #expect(lab.worker.counters[.inboundForwarded] == 0)
+        #expect(try lab.frames(on: lab.sentUp, timeout: .milliseconds(100)).isEmpty)
+    }
+
+    @Test func aSynIsForwardedAndNotedForTheSlowPath() throws {
+        let lab = try Lab()
+        var segment = TranslationTests.tcp(payload: [])
+        segment[13] = 0x02
+        let syn = TranslationTests.frame(source: Self.host, destination: Self.peer, protocol: .tcp, upper: segment)
+        lab.handle(syn, direction: .outbound)
+        #expect(try lab.frames(on: lab.sentToWire) == [syn])
+        var noted: [UInt8] = []
+        var tag: UInt32 = 0
+        #expect(lab.punt.pop { bytes, frameTag in noted = Array(bytes); tag = frameTag })
+        #expect(noted == syn)
+        #expect(tag & 0b11 == 0b11, "a note (bit 1) of an outbound frame (bit 0)")
+        #expect(lab.worker.counters[.outboundForwarded] == 1)
+    }
+
+    @Test func aPendingChecksumIsCompletedInTheCopy() throws {
+        let lab = try Lab()
+        let frame = Self.udpFrame(source: Self.host, destination: Self.peer, destinationMAC: .broadcast)
+        var partial = frame
+        partial[54 + 6] = 0x12
+        partial[54 + 7] = 0x34
+        lab.handle(partial, direction: .outbound, status: RXFrame.checksumNotReadyStatus)
+        #expect(try lab.frames(on: lab.sentToWire) == [frame])
+        #expect(lab.worker.counters[.checksumsCompleted] == 1)
+    }
+}
