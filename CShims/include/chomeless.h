@@ -16,6 +16,7 @@
 #include "hl_bpf.h"     // the wire-port classifier (libbpf)
 #include "hl_thread.h"  // worker thread placement
 #include "hl_route.h"   // rtnetlink change monitor, kernel-routed IPv6 socket
+#include "hl_wakeup.h"  // the slow path's sleep: eventfd and poll
 
 // MARK: - Atomics over plain memory
 

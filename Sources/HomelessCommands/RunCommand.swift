@@ -45,6 +45,20 @@ public struct RunCommand: ParsableCommand {
             A file that does not parse is reported with line and column, \
             and nothing is started.
 
+            With --anonymous-handshake, a peer without an SA in the file is \
+            first offered the anonymous-authentication handshake (IPv6 Next \
+            Header 253): a peer running Homeless answers, both ends derive AH \
+            keys, and mobility runs as with manual keys; any other peer \
+            ignores it (or answers with an ICMPv6 error) and stays a plain \
+            peer. New peer addresses get traffic only after they answered a \
+            probe (return routability).
+
+            With several --wire interfaces the host is multi-homed: the \
+            addresses of every wire are announced to peers, and a wire that \
+            loses carrier has its addresses withdrawn and its routes taken \
+            from the kernel until it returns, so connections move to the \
+            other wires.
+
             A control socket @homeless/NAME (abstract, per network namespace) \
             answers `homeless show`. Needs root, iproute2 and ethtool.
 

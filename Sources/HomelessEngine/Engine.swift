@@ -98,6 +98,8 @@ public final class Engine: @unchecked Sendable {
     /// Per-peer ULID <-> locator translations: the slow path publishes,
     /// the workers read without locks.
     let translations = TranslationTable()
+    /// Signalled by the workers' punt queues; the slow path sleeps on it.
+    private var slowPathWakeup: SlowPathWakeup?
 
     public init(configuration: EngineConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -182,6 +184,9 @@ public final class Engine: @unchecked Sendable {
         } catch {
             throw .ring(names.wire, "\(error)")
         }
+        if slowPathWakeup == nil {
+            do { slowPathWakeup = try SlowPathWakeup() } catch { throw .thread("\(error)") }
+        }
         let count = configuration.workersPerWire
         var wireGroup: FanoutGroup? = count > 1 ? .unique() : nil
         var upperGroup: FanoutGroup? = count > 1 ? .unique() : nil
@@ -202,7 +207,7 @@ public final class Engine: @unchecked Sendable {
             }
             workers.append(ForwardingWorker(
                 id: workers.count, wireIndex: wireNumber, rings: lane, wireAddress: wireAddress,
-                mtu: snapshot.link.mtu, policy: configuration.policy, punt: PuntQueue(capacity: configuration.puntQueueCapacity),
+                mtu: snapshot.link.mtu, policy: configuration.policy, punt: PuntQueue(capacity: configuration.puntQueueCapacity, wakeup: slowPathWakeup),
                 translations: translations))
         }
         wires.append(RunningWire(names: names, snapshot: snapshot, wireIndex: wireIndex, upperIndex: upperIndex,
@@ -284,7 +289,7 @@ public final class Engine: @unchecked Sendable {
                                     wires: wires.map(\.names),
                                     routes: snapshots.map { $0.routes.filter { !$0.isKernelManaged && !$0.isMultipath } },
                                     logger: logger),
-                                routeChanges: routeChanges, mobility: mobility,
+                                routeChanges: routeChanges, wakeup: slowPathWakeup, mobility: mobility,
                                 addresses: watcher, hostCache: hostCache, translations: translations, logger: logger)
         self.slowPath = slowPath
         do {

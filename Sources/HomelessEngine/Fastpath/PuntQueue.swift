@@ -1,4 +1,5 @@
 import CHomeless
+import HomelessSystem
 
 /// A bounded single-producer single-consumer queue of frames from one
 /// worker (producer) to the slow path (consumer). Slots are preallocated
@@ -19,12 +20,18 @@ public final class PuntQueue: @unchecked Sendable {
     private let indices: UnsafeMutablePointer<UInt64>
     /// Producer-side cache of `head` (avoids an acquire load per push).
     private var cachedHead: UInt64 = 0
+    /// Signalled after every push, so a sleeping slow path wakes at once.
+    /// Every push, not only into an empty queue: the producer cannot tell
+    /// without a race whether the consumer has gone to sleep. Punts are
+    /// rare (signalling and conversation notes), so the write costs little.
+    public let wakeup: SlowPathWakeup?
 
     /// Slot header: frame length (UInt32) and the frame's tag (UInt32).
     static let headerSize = 8
 
     /// `capacity` is rounded up to a power of two.
-    public init(capacity: Int = 1024, maximumFrameLength: Int = 2048) {
+    public init(capacity: Int = 1024, maximumFrameLength: Int = 2048, wakeup: SlowPathWakeup? = nil) {
+        self.wakeup = wakeup
         var rounded = 1
         while rounded < max(capacity, 2) { rounded <<= 1 }
         self.capacity = rounded
@@ -58,6 +65,7 @@ public final class PuntQueue: @unchecked Sendable {
         slot.storeBytes(of: tag, toByteOffset: 4, as: UInt32.self)
         (slot + Self.headerSize).copyMemory(from: source, byteCount: frame.count)
         hl_store_release_u64(tailPointer, tail &+ 1)
+        wakeup?.signal()
         return true
     }
 

@@ -43,6 +43,8 @@ final class SlowPath: @unchecked Sendable {
     let carriers: WireCarrierMirror?
     /// rtnetlink notifications: links and addresses are re-read at once.
     let routeChanges: RouteChangeMonitor?
+    /// Signalled by the punt queues: the loop sleeps on it when idle.
+    let wakeup: SlowPathWakeup?
     let hostCache: HostCacheAccess
     let translations: TranslationTable
     /// Set once host mode has moved the addresses to the upper ports: the
@@ -51,14 +53,18 @@ final class SlowPath: @unchecked Sendable {
 
     func startWatchingAddresses() { watchingAddresses.store(true, ordering: .releasing) }
 
+    /// The longest idle sleep (it bounds how late a stop is noticed).
+    static let maximumSleepMilliseconds: Int64 = 100
+
     init(queues: [PuntQueue], reinjectors: [Int: (upper: RawPacketSocket, wire: RawPacketSocket)],
          kernelSockets: [Int: KernelRoutedSocket] = [:], carriers: WireCarrierMirror? = nil,
-         routeChanges: RouteChangeMonitor? = nil,
+         routeChanges: RouteChangeMonitor? = nil, wakeup: SlowPathWakeup? = nil,
          mobility: MobilityController, addresses: LocalAddressWatcher?, hostCache: HostCacheAccess,
          translations: TranslationTable, logger: Logger) {
         self.kernelSockets = kernelSockets
         self.carriers = carriers
         self.routeChanges = routeChanges
+        self.wakeup = wakeup
         self.translations = translations
         self.queues = queues
         self.reinjectors = reinjectors
@@ -106,8 +112,25 @@ final class SlowPath: @unchecked Sendable {
                 nextStatistics = MonotonicInstant(nanoseconds: now.nanoseconds &+ 100_000_000)
                 mobility.publishStatistics()
             }
-            if handled == 0 { usleep(1000) }
+            if handled == 0 { sleepUntilWork(now: now, verificationDue: nextVerification, statisticsDue: nextStatistics) }
         }
+    }
+
+    /// Idle: sleeps until a worker queues a frame (the wakeup eventfd),
+    /// rtnetlink reports a change, or the next timer is due. Every
+    /// signalling message crosses a slow path at each end, so a fixed
+    /// sleep would be paid twice per message; this wait costs nothing while
+    /// idle and returns at once when work comes.
+    private func sleepUntilWork(now: MonotonicInstant, verificationDue: MonotonicInstant, statisticsDue: MonotonicInstant) {
+        guard let wakeup else {
+            usleep(1000)
+            return
+        }
+        var due = min(verificationDue, statisticsDue)
+        if let deadline = mobility.nextDeadline { due = min(due, deadline) }
+        let remaining = due.nanoseconds > now.nanoseconds ? Int64(due.nanoseconds - now.nanoseconds) : 0
+        let milliseconds = min((remaining + 999_999) / 1_000_000, Self.maximumSleepMilliseconds)
+        wakeup.wait(alsoFor: routeChanges?.descriptor, timeoutMilliseconds: Int32(milliseconds))
     }
 
     /// Re-reads the wires' carrier and the kernel sides' addresses and acts

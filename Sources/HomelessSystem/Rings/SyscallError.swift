@@ -85,6 +85,7 @@ public enum SyscallStep: String, Sendable, Hashable {
     case routeMonitorReceive = "recv(NETLINK_ROUTE)"
     case rawIPv6 = "socket(AF_INET6, IPPROTO_RAW)"
     case rawIPv6Send = "sendto(IPPROTO_RAW)"
+    case wakeup = "eventfd"
 }
 
 /// The result of one non-blocking call: done, or the kernel said "not now"
