@@ -10,8 +10,9 @@
 #      while mn is renumbered (it gains 2001:db8:a::99 and loses
 #      2001:db8:a::10, the address the connection started with); the engines
 #      exchange AH-protected Binding Updates and the transfer goes on;
-#   5. prints `homeless show cache` (cn's entry for mn with the new address)
-#      and `homeless show stats` of each engine;
+#   5. prints `homeless show cache` on cn while mn holds both addresses (both
+#      live in mn's entry) and after the old one was withdrawn (the new one
+#      live), and `homeless show stats` of each engine;
 #   6. stops the engines (the hosts are restored) and removes the lab, also
 #      when a step fails.
 #
@@ -73,13 +74,17 @@ sleep 0.5
 in_ns mn iperf3 -c "$cn" -t 8 -i 1 -f m >"$WORK/iperf.txt" 2>&1 &
 iperf_pid=$!
 sleep 3
-log "mn: + $mn_new, - $mn_old (the connection's address)"
+log "mn gains $mn_new"
 in_ns mn ip -6 addr add "$mn_new/64" dev hl0 nodad
+sleep 0.5
+log "homeless show cache (on cn): mn's entry holds the old and the new address, both live"
+in_ns cn "$homeless" show cache --name cn
+log "mn loses $mn_old (the connection's address); the engines keep the connection on $mn_new"
 in_ns mn ip -6 addr del "$mn_old/64" dev hl0
 wait "$iperf_pid" || { cat "$WORK/iperf.txt" >&2; die "iperf3 failed"; }
 cat "$WORK/iperf.txt"
 
-log "homeless show cache (on cn): mn's entry now holds $mn_new"
+log "homeless show cache (on cn): $mn_old withdrawn (lifetime 0), $mn_new live"
 in_ns cn "$homeless" show cache --name cn
 log "homeless show cache (on mn)"
 in_ns mn "$homeless" show cache --name mn
