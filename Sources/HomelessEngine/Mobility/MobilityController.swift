@@ -119,21 +119,30 @@ final class MobilityController {
         guard securityAssociations.outbound(entry: nil, destination: peer) != nil else {
             return startHandshake(local: local, peer: peer, now: now)
         }
-        let creation: ForeignEntryCreation
-        do {
-            creation = try hostCache.write { (cache) throws(HostCacheError) in try cache.createForeignEntry(for: peer, trust: .trusted) }
-        } catch {
-            statistics.entryCreationFailures += 1
-            return []
-        }
-        let entry = creation.id
-        guard mobility.peers[entry] == nil else { return [] }
-        mobility.addPeer(entry, localIdentifier: local, peerIdentifier: peer,
-                         initialSequence: UInt16(truncatingIfNeeded: random.next()))
+        guard let (entry, isNew) = trackPeer(peer, localIdentifier: local), isNew else { return [] }
         _ = securityAssociations.bind(spi: outboundSPI(for: peer) ?? 0, direction: .outbound, to: entry)
         awaitingReply[peer] = entry
-        statistics.entriesCreated += 1
         return []
+    }
+
+    /// The trusted Foreign entry for a peer this host has an authenticated
+    /// conversation with (draft 5.2: opened by us, or established by the
+    /// handshake or a manual SA), and the peer's state machine with this
+    /// conversation's ULIDs when it has none yet. `isNew`: the state
+    /// machine was made now. Nil (counted) when the Host Cache refuses.
+    private func trackPeer(_ peer: IPv6Address, localIdentifier: IPv6Address) -> (entry: HostCacheEntryID, isNew: Bool)? {
+        guard let creation = try? hostCache.write({ (cache) throws(HostCacheError) in
+            try cache.createForeignEntry(for: peer, trust: .trusted)
+        }) else {
+            statistics.entryCreationFailures += 1
+            return nil
+        }
+        let entry = creation.id
+        guard mobility.peers[entry] == nil else { return (entry, false) }
+        mobility.addPeer(entry, localIdentifier: localIdentifier, peerIdentifier: peer,
+                         initialSequence: UInt16(truncatingIfNeeded: random.next()))
+        statistics.entriesCreated += 1
+        return (entry, true)
     }
 
     /// An inbound frame from a peer we may be waiting for (2.1.2: the
@@ -313,17 +322,9 @@ final class MobilityController {
     /// the AH having verified. The packet's source (or home address) becomes
     /// the peer's ULID, the address it was sent to ours.
     private func adoptPeer(_ identifier: IPv6Address, localIdentifier: IPv6Address, updates: [BindingUpdate]) -> HostCacheEntryID? {
-        guard securityAssociations.outbound(entry: nil, destination: identifier) != nil else { return nil }
-        guard let creation = try? hostCache.write({ (cache) throws(HostCacheError) in
-            try cache.createForeignEntry(for: identifier, trust: .trusted)
-        }) else { return nil }
-        let entry = creation.id
-        if mobility.peers[entry] == nil {
-            mobility.addPeer(entry, localIdentifier: localIdentifier, peerIdentifier: identifier,
-                             initialSequence: UInt16(truncatingIfNeeded: random.next()))
-        }
+        guard securityAssociations.outbound(entry: nil, destination: identifier) != nil,
+              let (entry, _) = trackPeer(identifier, localIdentifier: localIdentifier) else { return nil }
         _ = securityAssociations.bind(spi: outboundSPI(for: identifier) ?? 0, direction: .outbound, to: entry)
-        statistics.entriesCreated += 1
         return entry
     }
 
@@ -368,15 +369,7 @@ final class MobilityController {
     /// machine has nothing to send from `local`.
     private func initialUpdateForMessage3(local: IPv6Address, peer: IPv6Address,
                                           now: MonotonicInstant) -> (nextHeader: UInt8, bytes: [UInt8])? {
-        guard let creation = try? hostCache.write({ (cache) throws(HostCacheError) in
-            try cache.createForeignEntry(for: peer, trust: .trusted)
-        }) else { return nil }
-        let entry = creation.id
-        if mobility.peers[entry] == nil {
-            mobility.addPeer(entry, localIdentifier: local, peerIdentifier: peer,
-                             initialSequence: UInt16(truncatingIfNeeded: random.next()))
-            statistics.entriesCreated += 1
-        }
+        guard let (entry, _) = trackPeer(peer, localIdentifier: local) else { return nil }
         let actions = mobility.handle(.firstReplyReceived, for: entry, now: now) ?? []
         _ = try? hostCache.write { (cache) throws(HostCacheError) in try cache.apply(actions, for: entry) }
         var spec: BindingUpdateSpec?
@@ -572,20 +565,9 @@ final class MobilityController {
             switch event {
             case .established(let role, let local, let peer, let outboundSPI, let inboundSPI):
                 statistics.handshakesEstablished += 1
-                guard let creation = try? hostCache.write({ (cache) throws(HostCacheError) in
-                    try cache.createForeignEntry(for: peer, trust: .trusted)
-                }) else {
-                    statistics.entryCreationFailures += 1
-                    continue
-                }
-                let entry = creation.id
+                guard let (entry, _) = trackPeer(peer, localIdentifier: local) else { continue }
                 _ = securityAssociations.bind(spi: outboundSPI, direction: .outbound, to: entry)
                 _ = securityAssociations.bind(spi: inboundSPI, direction: .inbound, to: entry)
-                if mobility.peers[entry] == nil {
-                    mobility.addPeer(entry, localIdentifier: local, peerIdentifier: peer,
-                                     initialSequence: UInt16(truncatingIfNeeded: random.next()))
-                    statistics.entriesCreated += 1
-                }
                 if let wire { lastHeardWire[entry] = wire }
                 addressVerification.addressVerifiedByHandshake(entry: entry, address: peer, now: now)
                 if role == .initiator {
