@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(name: "Homeless", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // The X25519 the handshake uses, timed on its own (SecurityPaths).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .executableTarget(
@@ -30,6 +32,7 @@ let package = Package(
                 .product(name: "HomelessWire", package: "Homeless"),
                 .product(name: "HomelessCore", package: "Homeless"),
                 .product(name: "HomelessSecurity", package: "Homeless"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/SecurityPaths",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -25,6 +25,7 @@ enum AHAuthenticator {
 
     /// Whether the packet's ICV matches, compared in constant time over all
     /// ICV octets (no early exit that would leak how many octets matched).
+    @inline(__always)
     static func verify(
         _ packet: UnsafeRawBufferPointer, layout: AHPacketLayout, hmac: PrecomputedHMAC
     ) throws(AHPacketError) -> Bool {
@@ -58,6 +59,7 @@ enum AHAuthenticator {
     }
 
     /// The full HMAC over the ICV input, into `digest` (32 octets of stack).
+    @inline(__always)
     static func computeDigest(
         _ packet: UnsafeRawBufferPointer, layout: AHPacketLayout, hmac: PrecomputedHMAC,
         into digest: inout (UInt64, UInt64, UInt64, UInt64)

@@ -102,6 +102,7 @@ public struct SecurityAssociation: Sendable {
 
     /// The inbound steps after the SA was found (RFC 4302 3.4.3, 3.4.4):
     /// replay check before the ICV, window update after it.
+    @inline(__always)
     mutating func verify(_ packet: UnsafeRawBufferPointer, layout: AHPacketLayout) -> AHVerification {
         var result = AHVerification(verdict: .ok)
         result.spi = spi

@@ -56,4 +56,38 @@ import Testing
             #expect(digest == expected, "length \(length)")
         }
     }
+
+    /// The AH fast path's one C call (`authenticate(_:_:into:)`, which pads
+    /// and compresses itself) agrees with the piecewise computation for
+    /// every length around the padding boundaries (55/56 octets left in the
+    /// last block) and every split point into two pieces, and with
+    /// RFC 4231 test case 1.
+    @Test(arguments: AuthenticationAlgorithm.allCases)
+    func twoPieceCallMatchesPiecewise(_ algorithm: AuthenticationAlgorithm) {
+        let hmac = PrecomputedHMAC(algorithm: algorithm, key: [UInt8](repeating: 0x36, count: algorithm.keyLength))
+        var generator = SplitMix(seed: 7)
+        for length in [0, 1, 8, 55, 56, 57, 63, 64, 65, 104, 119, 120, 121, 127, 128, 129, 200, 1400] {
+            let message = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            let expected = hmac.authenticate(message)
+            for split in Set([0, min(length, 1), length / 2, max(0, length - 1), length, min(length, 64), min(length, 72)]) {
+                var digest = [UInt8](repeating: 0, count: algorithm.digestLength)
+                message.withUnsafeBytes { bytes in
+                    digest.withUnsafeMutableBytes { output in
+                        hmac.authenticate(UnsafeRawBufferPointer(rebasing: bytes[0..<split]),
+                                          UnsafeRawBufferPointer(rebasing: bytes[split...]), into: output)
+                    }
+                }
+                #expect(digest == expected, "length \(length), split at \(split)")
+            }
+        }
+        let rfc4231 = PrecomputedHMAC(algorithm: .hmacSHA256_128, key: [UInt8](repeating: 0x0B, count: 20))
+        var digest = [UInt8](repeating: 0, count: 32)
+        Self.hiThere.withUnsafeBytes { bytes in
+            digest.withUnsafeMutableBytes { output in
+                rfc4231.authenticate(UnsafeRawBufferPointer(rebasing: bytes[0..<3]),
+                                     UnsafeRawBufferPointer(rebasing: bytes[3...]), into: output)
+            }
+        }
+        #expect(hexString(digest) == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
+    }
 }

@@ -1,4 +1,5 @@
 import Benchmark
+import Crypto
 import HomelessCore
 import HomelessSecurity
 import HomelessWire
@@ -69,6 +70,20 @@ let benchmarks: @Sendable () -> Void = {
             let source = IPv6Address(high: initiator.high, low: UInt64(index))
             blackHole(responder.answer(hello, initiator: source, responder: responderAddress, now: .origin,
                                        random: &random).responderSPI)
+        }
+    }
+
+    // MARK: One X25519 shared secret
+    //
+    // What a responder would pay per message 1 if it had to key an AH on
+    // message 2 (docs/HANDSHAKE.md): one X25519 with swift-crypto, the
+    // library the handshake uses. The engine pays it once per message 3
+    // that passed the cookie and the puzzle.
+    let responderKey = Curve25519.KeyAgreement.PrivateKey()
+    let initiatorKey = Curve25519.KeyAgreement.PrivateKey().publicKey
+    Benchmark("Handshake.X25519SharedSecret") { _ in
+        for _ in 0..<operationsPerIteration {
+            blackHole(try? responderKey.sharedSecretFromKeyAgreement(with: initiatorKey))
         }
     }
 }
