@@ -41,6 +41,9 @@ static inline void hl_store_release_u32(uint32_t *p, uint32_t v) {
 static inline uint64_t hl_fetch_add_relaxed_u64(uint64_t *p, uint64_t v) {
     return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
 }
+static inline void hl_fetch_or_relaxed_u64(uint64_t *p, uint64_t v) {
+    (void)__atomic_fetch_or(p, v, __ATOMIC_RELAXED);
+}
 /// Orders earlier loads before later loads and stores (seqlock read side).
 static inline void hl_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
 /// Orders earlier loads and stores before later stores (seqlock write side).

@@ -79,9 +79,12 @@ struct ForwardingWorkerTests {
         }
     }
 
-    static func udpFrame(source: IPv6Address, destination: IPv6Address, destinationMAC: EthernetAddress) -> [UInt8] {
-        var frame = TranslationTests.frame(source: source, destination: destination, protocol: .udp,
-                                           upper: TranslationTests.udp(payload: Array(0..<64)))
+    static func udpFrame(source: IPv6Address, destination: IPv6Address, destinationMAC: EthernetAddress,
+                         ports: (source: UInt16, destination: UInt16) = (5000, 5001)) -> [UInt8] {
+        var upper = TranslationTests.udp(payload: Array(0..<64))
+        upper[0...3] = [UInt8(ports.source >> 8), UInt8(ports.source & 0xFF),
+                        UInt8(ports.destination >> 8), UInt8(ports.destination & 0xFF)]
+        var frame = TranslationTests.frame(source: source, destination: destination, protocol: .udp, upper: upper)
         frame.withUnsafeMutableBytes { destinationMAC.write(to: $0, at: 0) }
         return frame
     }
@@ -110,14 +113,70 @@ struct ForwardingWorkerTests {
         #expect(Self.addresses(out).destination == record.peerLocator)
         #expect(try TranslationTests.checksumIsExact(out, protocol: .udp))
 
+        // The reply of the same conversation (ports swapped).
         lab.handle(Self.udpFrame(source: record.peerLocator, destination: record.localLocator,
-                                 destinationMAC: Self.wireAddress), direction: .inbound)
+                                 destinationMAC: Self.wireAddress, ports: (5001, 5000)), direction: .inbound)
         let up = try #require(try lab.frames(on: lab.sentUp).first)
         #expect(Self.addresses(up).source == record.peerIdentifier)
         #expect(Self.addresses(up).destination == record.localIdentifier)
         #expect(try TranslationTests.checksumIsExact(up, protocol: .udp))
         #expect(lab.worker.counters[.translated] == 2)
         #expect(lab.worker.counters[.inboundForwarded] == 1)
+    }
+
+    static func tcpFrame(source: IPv6Address, destination: IPv6Address, destinationMAC: EthernetAddress,
+                         ports: (source: UInt16, destination: UInt16), flags: UInt8) -> [UInt8] {
+        var upper = TranslationTests.tcp(payload: [])
+        upper[0...3] = [UInt8(ports.source >> 8), UInt8(ports.source & 0xFF),
+                        UInt8(ports.destination >> 8), UInt8(ports.destination & 0xFF)]
+        upper[13] = flags
+        var frame = TranslationTests.frame(source: source, destination: destination, protocol: .tcp, upper: upper)
+        frame.withUnsafeMutableBytes { destinationMAC.write(to: $0, at: 0) }
+        return frame
+    }
+
+    /// After a move the wire addresses of a new conversation (opened by a
+    /// kernel from the new address itself) equal those of the translated
+    /// old one; only the old one's packets are rewritten to the ULIDs.
+    @Test func conversationsTheKernelsOpenedBetweenTheLocatorsAreNotTranslated() throws {
+        let lab = try Lab()
+        let record = Self.record
+        let syn: UInt8 = 0x02, ack: UInt8 = 0x10
+        // The old conversation, sent under the identifiers (marked).
+        lab.handle(Self.tcpFrame(source: record.localIdentifier, destination: record.peerIdentifier,
+                                 destinationMAC: .broadcast, ports: (40000, 5201), flags: ack), direction: .outbound)
+        _ = try lab.frames(on: lab.sentToWire)
+        // The peer's kernel opens a new conversation to our locator: its
+        // SYN and what follows pass with the wire's addresses.
+        for flags in [syn, ack] {
+            let fresh = Self.tcpFrame(source: record.peerLocator, destination: record.localLocator,
+                                      destinationMAC: Self.wireAddress, ports: (5201, 40001), flags: flags)
+            lab.handle(fresh, direction: .inbound)
+            let up = try #require(try lab.frames(on: lab.sentUp).first)
+            #expect(Self.addresses(up) == Self.addresses(fresh))
+        }
+        // Our kernel opens one from our locator: the replies pass too.
+        lab.handle(Self.udpFrame(source: record.localLocator, destination: record.peerIdentifier,
+                                 destinationMAC: .broadcast, ports: (40002, 53)), direction: .outbound)
+        let native = try #require(try lab.frames(on: lab.sentToWire).first)
+        #expect(Self.addresses(native).source == record.localLocator)
+        let reply = Self.udpFrame(source: record.peerLocator, destination: record.localLocator,
+                                  destinationMAC: Self.wireAddress, ports: (53, 40002))
+        lab.handle(reply, direction: .inbound)
+        #expect(Self.addresses(try #require(try lab.frames(on: lab.sentUp).first)) == Self.addresses(reply))
+        #expect(lab.worker.counters[.newFlowsNotTranslated] == 3)
+        // The old conversation's packets are still rewritten, and so is an
+        // unmarked flow that is not a new TCP connection (a conversation
+        // idle since before the record existed).
+        for (ports, flags) in [((UInt16(5201), UInt16(40000)), ack), ((UInt16(5201), UInt16(40009)), ack)] {
+            lab.handle(Self.tcpFrame(source: record.peerLocator, destination: record.localLocator,
+                                     destinationMAC: Self.wireAddress, ports: ports, flags: flags), direction: .inbound)
+            let old = try #require(try lab.frames(on: lab.sentUp).first)
+            #expect(Self.addresses(old).source == record.peerIdentifier)
+            #expect(Self.addresses(old).destination == record.localIdentifier)
+            #expect(try TranslationTests.checksumIsExact(old, protocol: .tcp))
+        }
+        #expect(lab.worker.counters[.newFlowsNotTranslated] == 3)
     }
 
     @Test func inboundFramesForAnotherStationAreDropped() throws {

@@ -365,6 +365,42 @@ import HomelessWire
         #expect(table.outbound(source: announced, destination: record.peerIdentifier) == nil)
     }
 
+    @Test func flowMarksArePerSlotAndClearedWhenTheSlotChangesHands() throws {
+        let table = TranslationTable(capacity: 2)
+        #expect(table.publish(record))
+        let match = try #require(table.matchOutbound(source: record.localIdentifier, destination: record.peerIdentifier))
+        let bit = TranslationTable.flowBit(protocolNumber: 6, localPort: 40000, peerPort: 5201)
+        #expect(bit < TranslationTable.flowBits)
+        #expect(!table.hasFlow(.identifiers, slot: match.slot, bit: bit))
+        table.noteFlow(.identifiers, slot: match.slot, bit: bit)
+        #expect(table.hasFlow(.identifiers, slot: match.slot, bit: bit))
+        #expect(!table.hasFlow(.locators, slot: match.slot, bit: bit))
+        table.noteFlow(.locators, slot: match.slot, bit: bit)
+        #expect(table.hasFlow(.locators, slot: match.slot, bit: bit))
+        // Same ports, other protocol or swapped direction: another flow
+        // (for these ports; the hash may collide for others).
+        #expect(TranslationTable.flowBit(protocolNumber: 17, localPort: 40000, peerPort: 5201) != bit)
+        #expect(TranslationTable.flowBit(protocolNumber: 6, localPort: 5201, peerPort: 40000) != bit)
+        // A republished record (new locators) keeps its flows.
+        var moved = record
+        moved.localLocator = TranslationTests.address("2001:db8:b::99")
+        #expect(table.publish(moved))
+        #expect(table.hasFlow(.identifiers, slot: match.slot, bit: bit))
+        // Withdrawn, the slot forgets them; out-of-range slots are ignored.
+        table.withdraw(peerIdentifier: record.peerIdentifier)
+        #expect(!table.hasFlow(.identifiers, slot: match.slot, bit: bit))
+        #expect(!table.hasFlow(.locators, slot: match.slot, bit: bit))
+        table.noteFlow(.identifiers, slot: 7, bit: bit)
+        #expect(!table.hasFlow(.identifiers, slot: 7, bit: bit))
+    }
+
+    /// Distinct flows of one peer rarely share a bit: 64 consecutive
+    /// client ports toward one server port land on 64 different bits.
+    @Test func consecutivePortsSpreadOverTheFlowBits() {
+        let bits = Set((0..<64).map { TranslationTable.flowBit(protocolNumber: 6, localPort: UInt16(40000 + $0), peerPort: 5201) })
+        #expect(bits.count == 64)
+    }
+
     @Test func aFullTableRefusesAndReusesWithdrawnSlots() {
         let table = TranslationTable(capacity: 2)
         var records: [TranslationRecord] = []

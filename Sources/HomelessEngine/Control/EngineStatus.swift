@@ -169,6 +169,7 @@ struct EngineStatus {
             var text = "\(indent)inbound  \(totals[.inboundPackets]) packets \(totals[.inboundBytes]) bytes, forwarded \(totals[.inboundForwarded])\n"
             text += "\(indent)outbound \(totals[.outboundPackets]) packets \(totals[.outboundBytes]) bytes, forwarded \(totals[.outboundForwarded])\n"
             text += "\(indent)punted \(totals[.punted]), blocks \(totals[.blocks]), idle waits \(totals[.idleWaits]), transmit busy \(totals[.transmitBusy])\n"
+            text += "\(indent)translated \(totals[.translated]), new flows not translated \(totals[.newFlowsNotTranslated])\n"
             text += "\(indent)drops \(totals.drops)"
             let nonZero = DropReason.all.filter { totals.dropsByReason[$0.index] > 0 }
             if !nonZero.isEmpty {

@@ -286,7 +286,7 @@ public final class ForwardingWorker: @unchecked Sendable {
         }
         noteIfConversationStart(bytes, packet, direction: direction)
         if direction == .inbound { noteIfParameterProblem(bytes, packet) }
-        let addresses = translatedAddresses(packet, direction: direction)
+        let addresses = translatedAddresses(bytes, packet, direction: direction)
         if bytes.count > maximumFrameLength {
             // A TCP super-frame (GSO from a peer whose stack segments late,
             // e.g. across a veth) is cut into wire-size segments here.
@@ -312,19 +312,69 @@ public final class ForwardingWorker: @unchecked Sendable {
     /// (DESIGN: ULIDs and locators): outbound the kernel's identifiers
     /// become the current locators, inbound the locators become the
     /// identifiers the kernel's connection knows. Nil: send unchanged (no
-    /// translation, or the wire addresses are the identifiers).
+    /// translation, the wire addresses are the identifiers, or an inbound
+    /// TCP/UDP flow of a conversation the kernels opened between the
+    /// locators themselves: "Flow marks" in `TranslationTable`).
     @inline(__always)
-    func translatedAddresses(_ packet: ParsedPacket, direction: FrameDirection) -> (source: IPv6Address, destination: IPv6Address)? {
+    func translatedAddresses(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket,
+                             direction: FrameDirection) -> (source: IPv6Address, destination: IPv6Address)? {
         if direction == .outbound {
-            guard let record = translations.outbound(source: packet.source, destination: packet.destination),
-                  !record.isIdentity else { return nil }
-            return (record.localLocator, record.peerLocator)
+            let bit = Self.flowBit(bytes, packet, localIsSource: true)
+            if let match = translations.matchOutbound(source: packet.source, destination: packet.destination) {
+                if let bit { translations.noteFlow(.identifiers, slot: match.slot, bit: bit) }
+                guard !match.record.isIdentity else { return nil }
+                return (match.record.localLocator, match.record.peerLocator)
+            }
+            // The kernel talking to a Homeless peer from one of our
+            // locators (a conversation it opened after a move): its
+            // replies must not be translated.
+            if let bit, let match = translations.matchLocatorConversation(source: packet.source, destination: packet.destination) {
+                translations.noteFlow(.locators, slot: match.slot, bit: bit)
+            }
+            return nil
         }
         // Inbound the packet may use an alternate locator of the record,
         // so compare its own addresses with the identifiers.
-        guard let record = translations.inbound(source: packet.source, destination: packet.destination),
-              packet.source != record.peerIdentifier || packet.destination != record.localIdentifier else { return nil }
-        return (record.peerIdentifier, record.localIdentifier)
+        guard let match = translations.matchInbound(source: packet.source, destination: packet.destination),
+              packet.source != match.record.peerIdentifier || packet.destination != match.record.localIdentifier
+        else { return nil }
+        if let bit = Self.flowBit(bytes, packet, localIsSource: false),
+           !translations.hasFlow(.identifiers, slot: match.slot, bit: bit) {
+            if translations.hasFlow(.locators, slot: match.slot, bit: bit) {
+                counters.add(.newFlowsNotTranslated)
+                return nil
+            }
+            if Self.isConnectionRequest(bytes, packet) {
+                translations.noteFlow(.locators, slot: match.slot, bit: bit)
+                counters.add(.newFlowsNotTranslated)
+                return nil
+            }
+        }
+        return (match.record.peerIdentifier, match.record.localIdentifier)
+    }
+
+    /// A TCP SYN without ACK: the first packet of a new conversation.
+    @inline(__always)
+    static func isConnectionRequest(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket) -> Bool {
+        guard packet.upperLayerProtocol == .tcp, let offset = packet.upperLayerOffset,
+              offset + 14 <= packet.packetEnd, offset + 14 <= bytes.count else { return false }
+        return bytes[offset + 13] & 0x12 == 0x02
+    }
+
+    /// The flow-mark bit of a TCP or UDP packet (ports as the local
+    /// kernel's socket sees them), or nil for other protocols and for
+    /// fragments after the first (no ports).
+    @inline(__always)
+    static func flowBit(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket, localIsSource: Bool) -> UInt32? {
+        let protocolNumber = packet.upperLayerProtocol
+        guard protocolNumber == .tcp || protocolNumber == .udp, !packet.isNonInitialFragment,
+              let offset = packet.upperLayerOffset, offset + 4 <= packet.packetEnd, offset + 4 <= bytes.count
+        else { return nil }
+        let sourcePort = UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+        let destinationPort = UInt16(bytes[offset + 2]) << 8 | UInt16(bytes[offset + 3])
+        return TranslationTable.flowBit(protocolNumber: protocolNumber.rawValue,
+                                        localPort: localIsSource ? sourcePort : destinationPort,
+                                        peerPort: localIsSource ? destinationPort : sourcePort)
     }
 
     /// Cuts a TCP segment larger than the MTU into segments that fit, each

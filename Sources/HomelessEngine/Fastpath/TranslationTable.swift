@@ -47,6 +47,13 @@ public struct TranslationRecord: Equatable, Sendable {
     }
 }
 
+/// A record as a worker found it, with the slot it lives in (for the
+/// slot's flow marks).
+struct TranslationMatch {
+    var record: TranslationRecord
+    var slot: Int
+}
+
 /// The per-peer translations, published by the slow path (the only
 /// writer) to the workers without locks. A fixed array of slots, each
 /// guarded by its own seqlock word (the scheme of `Seqlock` in
@@ -57,8 +64,16 @@ public struct TranslationRecord: Equatable, Sendable {
 public final class TranslationTable: @unchecked Sendable {
     /// Words per slot: seqlock, 7 addresses of 2 words, padding to 128 octets.
     static let slotWords = 16
+    /// Flow marks per slot: two sets of 4096 bits (`FlowKind`), one bit per
+    /// hash of a TCP/UDP flow's ports (see "Flow marks" below).
+    static let flowWordsPerKind = 64
+    static let flowWordsPerSlot = 2 * flowWordsPerKind
+    static let flowBits = UInt32(flowWordsPerKind * 64)
     public let capacity: Int
     private let words: UnsafeMutablePointer<UInt64>
+    /// Written by every worker (atomic OR), cleared by the slow path when a
+    /// slot changes hands.
+    private let flowMarks: UnsafeMutablePointer<UInt64>
     /// Number of slots ever used (only grows; an unused slot is all zero).
     private let usedCount: UnsafeMutablePointer<UInt64>
     /// Writer-side mirror of the published records.
@@ -70,6 +85,10 @@ public final class TranslationTable: @unchecked Sendable {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 8, alignment: 64)
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: count * 8)
         words = raw.bindMemory(to: UInt64.self, capacity: count)
+        let flowCount = self.capacity * Self.flowWordsPerSlot
+        let flowRaw = UnsafeMutableRawPointer.allocate(byteCount: flowCount * 8, alignment: 64)
+        flowRaw.initializeMemory(as: UInt8.self, repeating: 0, count: flowCount * 8)
+        flowMarks = flowRaw.bindMemory(to: UInt64.self, capacity: flowCount)
         let countRaw = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
         countRaw.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
         usedCount = countRaw.bindMemory(to: UInt64.self, capacity: 8)
@@ -78,6 +97,7 @@ public final class TranslationTable: @unchecked Sendable {
 
     deinit {
         UnsafeMutableRawPointer(words).deallocate()
+        UnsafeMutableRawPointer(flowMarks).deallocate()
         UnsafeMutableRawPointer(usedCount).deallocate()
     }
 
@@ -91,6 +111,8 @@ public final class TranslationTable: @unchecked Sendable {
             ?? records.firstIndex { $0 == nil }
         guard let slot else { return false }
         guard records[slot] != record else { return true }
+        // A slot taken by another peer starts without flows.
+        if records[slot]?.peerIdentifier != record.peerIdentifier { clearFlows(slot) }
         records[slot] = record
         write(slot, record)
         let used = Int(hl_load_relaxed_u64(usedCount))
@@ -103,6 +125,12 @@ public final class TranslationTable: @unchecked Sendable {
         guard let slot = records.firstIndex(where: { $0?.peerIdentifier == peerIdentifier }) else { return }
         records[slot] = nil
         write(slot, nil)
+        clearFlows(slot)
+    }
+
+    private func clearFlows(_ slot: Int) {
+        let base = flowMarks + slot * Self.flowWordsPerSlot
+        for word in 0..<Self.flowWordsPerSlot { hl_store_relaxed_u64(base + word, 0) }
     }
 
     var publishedRecords: [TranslationRecord] { records.compactMap { $0 } }
@@ -129,18 +157,91 @@ public final class TranslationTable: @unchecked Sendable {
     /// (identifiers, as the kernel sent it).
     @inline(__always)
     func outbound(source: IPv6Address, destination: IPv6Address) -> TranslationRecord? {
-        find { $0.peerIdentifier == destination && $0.localIdentifier == source }
+        matchOutbound(source: source, destination: destination)?.record
     }
 
     /// The translation for an inbound packet `source` -> `destination`
     /// (locators, as the wire carried it).
     @inline(__always)
     func inbound(source: IPv6Address, destination: IPv6Address) -> TranslationRecord? {
-        find { $0.matchesInbound(source: source, destination: destination) }
+        matchInbound(source: source, destination: destination)?.record
     }
 
     @inline(__always)
-    private func find(_ matches: (TranslationRecord) -> Bool) -> TranslationRecord? {
+    func matchOutbound(source: IPv6Address, destination: IPv6Address) -> TranslationMatch? {
+        find { $0.peerIdentifier == destination && $0.localIdentifier == source }
+    }
+
+    @inline(__always)
+    func matchInbound(source: IPv6Address, destination: IPv6Address) -> TranslationMatch? {
+        find { $0.matchesInbound(source: source, destination: destination) }
+    }
+
+    /// The record of a peer our kernel sends to from one of our locators
+    /// (not the ULID): `source` a local locator, `destination` one of the
+    /// peer's locators or its ULID.
+    @inline(__always)
+    func matchLocatorConversation(source: IPv6Address, destination: IPv6Address) -> TranslationMatch? {
+        find {
+            (source == $0.localLocator || source == $0.alternateLocalLocator)
+                && (destination == $0.peerIdentifier || destination == $0.peerLocator
+                    || destination == $0.alternatePeerLocator || destination == $0.previousPeerLocator)
+        }
+    }
+
+    // MARK: Flow marks (workers)
+    //
+    // Translation is per address pair, and after a move two different
+    // conversations can have the same wire addresses: the one the kernel
+    // opened with our ULID (translated to the new locator) and a new one
+    // a kernel opened from the new address itself (not translated).
+    // Inbound, only the first may be rewritten to the ULIDs. The workers
+    // mark flows (a hash of protocol, local port and peer port into 4096
+    // bits per peer and kind):
+    //   * `identifiers`: the local kernel sent the flow under the ULIDs
+    //     (outbound, matching the record's identifiers);
+    //   * `locators`: the flow is the kernels' own between the locators:
+    //     our kernel sent it from a locator to the peer, or it began with
+    //     an inbound TCP SYN that no identifiers flow explains.
+    // An inbound TCP/UDP packet matching the record's locators is rewritten
+    // unless its flow is marked `locators` only. Unmarked flows (a
+    // conversation idle since before the record existed) are rewritten, as
+    // every packet was before flows were told apart. A new conversation
+    // whose hash collides with a marked identifiers flow is rewritten and
+    // fails (probability: marked flows / 4096); an old one never breaks.
+    // Other protocols (ICMPv6 echo) are rewritten as before.
+
+    enum FlowKind: Int {
+        case identifiers = 0
+        case locators = 1
+    }
+
+    /// The bit of a flow: `localPort`/`peerPort` as the kernel's socket sees them.
+    @inline(__always)
+    static func flowBit(protocolNumber: UInt8, localPort: UInt16, peerPort: UInt16) -> UInt32 {
+        let key = (UInt32(localPort) << 16 | UInt32(peerPort)) ^ (UInt32(protocolNumber) &* 0x0101_0101)
+        // Fibonacci hashing: the top 12 bits of the product.
+        return (key &* 0x9E37_79B1) >> 20
+    }
+
+    @inline(__always)
+    func noteFlow(_ kind: FlowKind, slot: Int, bit: UInt32) {
+        guard slot >= 0, slot < capacity else { return }
+        let word = flowMarks + slot * Self.flowWordsPerSlot + kind.rawValue * Self.flowWordsPerKind + Int(bit >> 6 & 63)
+        let mask: UInt64 = 1 << UInt64(bit & 63)
+        // The common case (already marked) is a load; the OR only for a new flow.
+        if hl_load_relaxed_u64(word) & mask == 0 { hl_fetch_or_relaxed_u64(word, mask) }
+    }
+
+    @inline(__always)
+    func hasFlow(_ kind: FlowKind, slot: Int, bit: UInt32) -> Bool {
+        guard slot >= 0, slot < capacity else { return false }
+        let word = flowMarks + slot * Self.flowWordsPerSlot + kind.rawValue * Self.flowWordsPerKind + Int(bit >> 6 & 63)
+        return hl_load_relaxed_u64(word) & (1 << UInt64(bit & 63)) != 0
+    }
+
+    @inline(__always)
+    private func find(_ matches: (TranslationRecord) -> Bool) -> TranslationMatch? {
         let used = min(Int(hl_load_acquire_u64(usedCount)), capacity)
         var slot = 0
         while slot < used {
@@ -160,7 +261,7 @@ public final class TranslationTable: @unchecked Sendable {
                 previousPeerLocator: IPv6Address(high: hl_load_relaxed_u64(base + 13), low: hl_load_relaxed_u64(base + 14)))
             hl_fence_acquire()
             guard hl_load_relaxed_u64(base) == start else { continue }
-            if !record.peerIdentifier.isUnspecified, matches(record) { return record }
+            if !record.peerIdentifier.isUnspecified, matches(record) { return TranslationMatch(record: record, slot: slot) }
             slot += 1
         }
         return nil

@@ -23,6 +23,10 @@ public final class WorkerCounters: @unchecked Sendable {
         /// The engine's own signalling (sent through the kernel side)
         /// passed from the upper port to the wire.
         case signallingPassed
+        /// Inbound TCP/UDP packets that matched a peer's locators but
+        /// belong to a conversation the kernel opened from the locator
+        /// itself (no outbound flow mark): passed without translation.
+        case newFlowsNotTranslated
     }
 
     static let dropBase = Counter.allCases.count
@@ -82,6 +86,7 @@ extension WorkerCounters.Counter {
         case .signallingConsumed: "signalling-consumed"
         case .signallingSent: "signalling-sent"
         case .translated: "translated"
+        case .newFlowsNotTranslated: "new-flows-not-translated"
         case .signallingPassed: "signalling-passed"
         }
     }
