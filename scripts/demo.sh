@@ -12,7 +12,8 @@
 #      exchange AH-protected Binding Updates and the transfer goes on;
 #   5. prints `homeless show cache` on cn while mn holds both addresses (both
 #      live in mn's entry) and after the old one was withdrawn (the new one
-#      live), and `homeless show stats` of each engine;
+#      live, the old one kept as expired), and `homeless show stats` of each
+#      engine;
 #   6. stops the engines (the hosts are restored) and removes the lab, also
 #      when a step fails.
 #
@@ -84,7 +85,7 @@ in_ns mn ip -6 addr del "$mn_old/64" dev hl0
 wait "$iperf_pid" || { cat "$WORK/iperf.txt" >&2; die "iperf3 failed"; }
 cat "$WORK/iperf.txt"
 
-log "homeless show cache (on cn): $mn_old withdrawn (lifetime 0), $mn_new live"
+log "homeless show cache (on cn): $mn_old withdrawn (lifetime 0) and kept as expired, $mn_new live"
 in_ns cn "$homeless" show cache --name cn
 log "homeless show cache (on mn)"
 in_ns mn "$homeless" show cache --name mn

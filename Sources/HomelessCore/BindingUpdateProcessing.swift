@@ -212,9 +212,17 @@ extension HostCache {
         let accepted = BindingAcknowledgement.Status.accepted.rawValue
 
         if update.lifetime == 0 {
-            for address in registered where slots[slot]?.addresses[address] != nil {
-                changes.append(removeForeignAddress(address, slot: UInt32(slot), kind: .removed))
+            // A deleting Binding Update (2.1.3, MIPv6 5.1/8.2) ends the
+            // address's lifetime now. It is kept as expired, as 2.1.3
+            // recommends for expired addresses, so a late packet from it is
+            // still recognised and `homeless show cache` shows it; the sweep
+            // purges it after MAXIMUM-EXPIRED-LIFETIME, and another entry
+            // may register it at once (5.3).
+            for address in registered {
+                guard let record = slots[slot]?.addresses[address], record.isLive else { continue }
+                changes.append(expireForeignAddress(address, slot: slot, since: now))
             }
+            repairPreferredDestination(slot, now: now)
             return BindingUpdateDisposition(sequence: update.sequence, status: accepted, rejection: nil, grantedLifetime: 0,
                                             acknowledgementRequested: requested, isDeletion: true)
         }

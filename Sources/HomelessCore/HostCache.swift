@@ -348,9 +348,7 @@ public final class HostCache {
                 if state == .live, let deadline = record.expiry(defaultLifetime: parameters.defaultLifetime),
                    deadline <= now {
                     state = .expired(since: deadline)
-                    slots[slot]?.addresses[record.address]?.state = state
-                    index.foreign.update(record.address, value: indexValue(slot: slot, expired: true))
-                    report.changes.append(AddressChange(address: record.address, entry: entry.id, kind: .expired))
+                    report.changes.append(expireForeignAddress(record.address, slot: slot, since: deadline))
                 }
                 if case .expired(let since) = state,
                    since.adding(seconds: parameters.maximumExpiredLifetime) <= now {
@@ -539,6 +537,22 @@ public final class HostCache {
         foreignOwner[address] = UInt32(slot)
         index.foreign.insert(address, value: indexValue(slot: slot, expired: false))
         return AddressChange(address: address, entry: id, kind: kind)
+    }
+
+    /// Marks `address` of Foreign entry `slot` expired since `since`: it
+    /// stays in the entry (and in the index, flagged expired) so a packet
+    /// still arriving from it is recognised, until the sweep purges it
+    /// after MAXIMUM-EXPIRED-LIFETIME (2.1.3); another entry may take it
+    /// over at once (5.3). The caller repairs the preferred destination
+    /// where needed (the sweep does so per entry).
+    @discardableResult
+    func expireForeignAddress(_ address: IPv6Address, slot: Int, since: MonotonicInstant) -> AddressChange {
+        let id = slots[slot]?.id ?? HostCacheEntryID(slot: UInt32(slot), generation: 0)
+        slots[slot]?.addresses[address]?.state = .expired(since: since)
+        if foreignOwner[address] == UInt32(slot) {
+            index.foreign.update(address, value: indexValue(slot: slot, expired: true))
+        }
+        return AddressChange(address: address, entry: id, kind: .expired)
     }
 
     /// Deletes `address` from Foreign entry `slot` (the entry itself stays;

@@ -64,20 +64,50 @@ import HomelessWire
         #expect(cache.index.lookupForeign(careOf)?.isExpired == false)
     }
 
-    @Test func zeroLifetimeDeletesTheRegisteredAddresses() throws {
-        let (cache, _) = makeCache()
+    @Test func zeroLifetimeExpiresTheRegisteredAddresses() throws {
+        let (cache, clock) = makeCache()
         let id = try trustedPeer(cache)
         _ = try cache.applyBindingUpdates([bu(1, [.alternateCareOfAddress(careOf), .alternateCareOfAddress(other)])], to: id,
                                           matchedBy: .packetSource, packetSource: home, homeAddress: nil)
         #expect(cache.entry(id)?.liveAddresses == [home, careOf, other])
-        // 2.2.1: "a Binding Update removing the IP address", A bit set.
+        // 2.2.1: "a Binding Update removing the IP address", A bit set. The
+        // address is kept as expired (2.1.3 recommends it), not deleted.
         let outcome = try cache.applyBindingUpdates([bu(2, lifetime: 0, ack: true, [.alternateCareOfAddress(other)])], to: id,
                                                     matchedBy: .packetSource, packetSource: home, homeAddress: nil)
-        #expect(outcome.changes == [AddressChange(address: other, entry: id, kind: .removed)])
+        #expect(outcome.changes == [AddressChange(address: other, entry: id, kind: .expired)])
         #expect(outcome.dispositions.first?.isDeletion == true)
         #expect(outcome.acknowledgements == [BindingAcknowledgement(status: 0, sequence: 2, lifetime: 0, refresh: 0)])
         #expect(cache.entry(id)?.liveAddresses == [home, careOf])
+        #expect(cache.entry(id)?.expiredAddresses == [other])
+        #expect(cache.index.lookupForeign(other)?.isExpired == true)
+        #expect(cache.invariantViolations().isEmpty)
+        // A second deletion of the same address changes nothing.
+        let again = try cache.applyBindingUpdates([bu(3, lifetime: 0, [.alternateCareOfAddress(other)])], to: id,
+                                                  matchedBy: .packetSource, packetSource: home, homeAddress: nil)
+        #expect(again.changes.isEmpty)
+        // Purged by the sweep after MAXIMUM-EXPIRED-LIFETIME, not before.
+        clock.advance(seconds: cache.parameters.maximumExpiredLifetime - 1)
+        #expect(!cache.expire().changes.contains { $0.address == other })
+        clock.advance(seconds: 1)
+        #expect(cache.expire().changes.contains(AddressChange(address: other, entry: id, kind: .purged)))
         #expect(cache.index.lookupForeign(other) == nil)
+    }
+
+    @Test func anAddressWithdrawnByOnePeerMayBeRegisteredByAnother() throws {
+        // 5.3: the expired address is never attributed to its previous owner
+        // once another peer registers it.
+        let (cache, _) = makeCache()
+        let x = try trustedPeer(cache)
+        _ = try cache.applyBindingUpdates([bu(1, [.alternateCareOfAddress(other)])], to: x,
+                                          matchedBy: .packetSource, packetSource: home, homeAddress: nil)
+        _ = try cache.applyBindingUpdates([bu(2, lifetime: 0, [.alternateCareOfAddress(other)])], to: x,
+                                          matchedBy: .packetSource, packetSource: home, homeAddress: nil)
+        let y = try newForeign(cache, careOf)
+        let outcome = try cache.applyBindingUpdates([bu(1, [.alternateCareOfAddress(other)])], to: y,
+                                                    matchedBy: .packetSource, packetSource: careOf, homeAddress: nil)
+        #expect(outcome.changes == [AddressChange(address: other, entry: y, kind: .takenOver(from: x))])
+        #expect(cache.foreignMatch(for: other)?.entry == y)
+        #expect(cache.entry(x)?.addresses[other] == nil)
     }
 
     @Test func zeroLifetimeNeverDeletesAnotherEntrysAddress() throws {
@@ -90,13 +120,20 @@ import HomelessWire
         #expect(cache.foreignMatch(for: other)?.entry == y)
     }
 
-    @Test func deletingTheLastAddressRemovesTheUnreferencedEntry() throws {
-        let (cache, _) = makeCache()
+    @Test func deletingTheLastAddressRemovesTheUnreferencedEntryWhenPurged() throws {
+        // 2.1.4: the entry goes when its last (expired) address is removed
+        // and nothing refers to it.
+        let (cache, clock) = makeCache()
         let id = try trustedPeer(cache)
         let outcome = try cache.applyBindingUpdates([bu(1, lifetime: 0)], to: id, matchedBy: .packetSource,
                                                     packetSource: home, homeAddress: nil)
-        #expect(outcome.entryRemoved)
-        #expect(outcome.removedEntries == [id])
+        #expect(!outcome.entryRemoved)
+        #expect(cache.entry(id)?.liveAddresses == [])
+        #expect(cache.entry(id)?.expiredAddresses == [home])
+        #expect(cache.entry(id)?.preferredDestination == nil)
+        clock.advance(seconds: cache.parameters.maximumExpiredLifetime)
+        let report = cache.expire()
+        #expect(report.removedEntries == [id])
         #expect(cache.entry(id) == nil)
         #expect(cache.index.lookupForeign(home) == nil)
     }

@@ -71,7 +71,8 @@ import HomelessWire
                 if let target { try cache.setTrust(random.next() % 2 == 0 ? .trusted : .untrusted, for: target) }
             case 8:
                 if random.next() % 2 == 0 {
-                    _ = try? cache.addLocalAddress(pick(), to: local)
+                    // An address a Foreign entry holds becomes ours: "removed" there.
+                    if let changes = try? cache.addLocalAddress(pick(), to: local) { count(changes) }
                 } else if let mine = cache.entry(local)?.addresses.keys.first {
                     _ = try cache.removeLocalAddress(mine, from: local)
                 }

@@ -127,6 +127,8 @@ cache_has() {   # node expression
 live() { cache_has "$1" "any('$2' in e['live-addresses'] for e in d['entries'])"; }
 # No entry of the node that holds NEW live still holds OLD live.
 gone() { cache_has "$1" "all('$3' not in e['live-addresses'] for e in d['entries'] if '$2' in e['live-addresses'])"; }
+# The withdrawn address stays in the entry, expired (2.1.3), not live.
+kept_expired() { cache_has "$1" "any('$2' in e['live-addresses'] and '$3' in e['expired-addresses'] for e in d['entries'])"; }
 
 # Exits 0 when the node's `homeless show stats --json` mobility counter
 # NAME is at least MINIMUM.
@@ -357,16 +359,19 @@ case "$CASE" in
     a|d)
         check "cn's entry for mn lists the new address" wait_for 3 live cn "$MN_A2"
         check "cn's entry for mn no longer lists the old address as live" gone cn "$MN_A2" "$MN_A"
+        check "cn's entry for mn keeps the old address as expired" wait_for 3 kept_expired cn "$MN_A2" "$MN_A"
         check "mn kept its ULID for the connection (deprecated)" kept_deprecated mn hl0 "$MN_A"
         check "cn verified mn's new address with a probe before sending to it" mobility_count cn addresses-verified 1 ;;&
     c|d)
         check "mn's entry for cn lists cn's new address" wait_for 3 live mn "$CN2"
         check "mn's entry for cn no longer lists cn's old address as live" gone mn "$CN2" "$CN"
+        check "mn's entry for cn keeps cn's old address as expired" wait_for 3 kept_expired mn "$CN2" "$CN"
         check "cn kept its ULID for the connection (deprecated)" kept_deprecated cn hl0 "$CN"
         check "mn verified cn's new address with a probe before sending to it" mobility_count mn addresses-verified 1 ;;
     b|e)
         check "cn's entry for mn lists the link B address" wait_for 3 live cn "$MN_B"
         check "cn's entry for mn no longer lists the link A address as live" gone cn "$MN_B" "$MN_A"
+        check "cn's entry for mn keeps the link A address as expired" wait_for 3 kept_expired cn "$MN_B" "$MN_A"
         check "mn's engine saw link A lose carrier" grep -q 'wire lost carrier' "$WORK/mn.log"
         check "cn verified mn's link B address with a probe" mobility_count cn addresses-verified 1
         in_ns mn ip link set lnk-a up
@@ -404,11 +409,8 @@ new_flows_passed() {
     done
     [[ $total -gt 0 ]]
 }
-# (a) and (c): one side moved. After both moved (d), a connection opened
-# by cn's kernel from its new address to mn's old ULID is not yet kept
-# apart (docs/MOBILITY.md, section 8).
 case "$CASE" in
-    a|c)
+    a|c|d)
         check "a new connection mn -> cn's ULID after the move works" new_connection mn cn "$CN" 5302
         check "a new connection cn -> mn's ULID after the move works" new_connection cn mn "$MN_A" 5303
         check "the engines passed the new conversations untranslated (new-flows-not-translated)" new_flows_passed ;;

@@ -39,11 +39,14 @@ public struct TranslationRecord: Equatable, Sendable {
     public var isIdentity: Bool { localIdentifier == localLocator && peerIdentifier == peerLocator }
 
     /// Whether an inbound packet `source` -> `destination` (wire
-    /// addresses) belongs to this peer's conversation.
+    /// addresses) belongs to this peer's conversation. The destination may
+    /// also be our ULID: after we moved our data to a new locator (our
+    /// Binding Update was acknowledged), the peer keeps sending to the
+    /// old one until it verified the new one by return routability.
     @inline(__always)
     func matchesInbound(source: IPv6Address, destination: IPv6Address) -> Bool {
         (source == peerLocator || source == alternatePeerLocator || source == previousPeerLocator)
-            && (destination == localLocator || destination == alternateLocalLocator)
+            && (destination == localLocator || destination == alternateLocalLocator || destination == localIdentifier)
     }
 }
 

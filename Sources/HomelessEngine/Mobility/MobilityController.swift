@@ -654,7 +654,10 @@ final class MobilityController {
         guard let peer = mobility.peers[entry]?.peerIdentifier else { return frames }
         for action in actions {
             switch action {
-            case .sendStandalone(let spec), .offerPiggyback(let spec):
+            case .sendStandalone(var spec), .offerPiggyback(var spec):
+                // To where the peer's data goes (its verified locator), not
+                // to its ULID: after a move the ULID may be unreachable.
+                if let current = peerLocatorHistory[entry]?.current { spec.destination = current }
                 if let signalling = signed({ (association) throws(MobilitySignallingError) in
                     try MobilitySignallingPacket.standaloneBindingUpdate(spec, association: &association)
                 }, peer: peer, entry: entry) {
