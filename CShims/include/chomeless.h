@@ -32,6 +32,12 @@ static inline void hl_store_relaxed_u64(uint64_t *p, uint64_t v) {
 static inline void hl_store_release_u64(uint64_t *p, uint64_t v) {
     __atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
+static inline uint32_t hl_load_relaxed_u32(const uint32_t *p) {
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+static inline void hl_store_relaxed_u32(uint32_t *p, uint32_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
 static inline uint32_t hl_load_acquire_u32(const uint32_t *p) {
     return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }

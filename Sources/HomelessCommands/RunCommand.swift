@@ -1,4 +1,5 @@
 import ArgumentParser
+import HomelessCore
 import HomelessEngine
 import HomelessSystem
 import Logging
@@ -110,6 +111,21 @@ public struct RunCommand: ParsableCommand {
         "Run the anonymous-authentication handshake (IPv6 Next Header 253) with peers that have no --sa entry, so two engines make AH keys for their Binding Updates themselves (docs/HANDSHAKE.md)."))
     public var anonymousHandshake = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Lifetime our Binding Updates request, in seconds; bindings are refreshed at 80 % of the granted lifetime (draft 2.1.3, 3.2).",
+        valueName: "seconds"))
+    public var bindingLifetime: UInt32 = MobilityParameters().requestedLifetime
+
+    @Option(name: .long, help: ArgumentHelp(
+        "DEFAULT-LIFETIME (draft 3.2): a peer address not learned from a Binding Update expires after this many seconds without traffic.",
+        valueName: "seconds"))
+    public var defaultLifetime: UInt64 = HostCacheParameters().defaultLifetime
+
+    @Option(name: .long, help: ArgumentHelp(
+        "MAXIMUM-EXPIRED-LIFETIME (draft 3.2): an expired peer address is kept this many seconds, then removed; a peer whose addresses have all expired is answered with ICMPv6 address unreachable meanwhile.",
+        valueName: "seconds"))
+    public var maxExpiredLifetime: UInt64 = HostCacheParameters().maximumExpiredLifetime
+
     @Flag(name: .long, help: "Do not pin worker threads to CPUs.")
     public var noPin = false
 
@@ -126,6 +142,16 @@ public struct RunCommand: ParsableCommand {
         if let workers, !(1...64).contains(workers) { throw ValidationError("--workers must be between 1 and 64") }
         guard busyPoll >= 0 else { throw ValidationError("--busy-poll must not be negative") }
         guard upperName.count <= wire.count else { throw ValidationError("more --upper-name than --wire options") }
+        // The Binding Update's Lifetime field is 32 bits; all ones means infinity.
+        guard (4...86_400 * 365).contains(bindingLifetime) else {
+            throw ValidationError("--binding-lifetime must be between 4 and 31536000 seconds")
+        }
+        guard (1...86_400 * 365).contains(defaultLifetime) else {
+            throw ValidationError("--default-lifetime must be between 1 and 31536000 seconds")
+        }
+        guard (1...86_400 * 365).contains(maxExpiredLifetime) else {
+            throw ValidationError("--max-expired-lifetime must be between 1 and 31536000 seconds")
+        }
     }
 
     func engineConfiguration() throws(EngineError) -> EngineConfiguration {
@@ -147,7 +173,10 @@ public struct RunCommand: ParsableCommand {
             rxGeometry: rx, txGeometry: tx, policy: WorkerPolicy(busyPollIterations: busyPoll),
             manualKeying: try sa.map { (path) throws(EngineError) in try ManualKeyingFile.load(path: path) },
             manualKeyingPath: sa ?? "",
-            anonymousHandshake: anonymousHandshake ? AnonymousHandshakeConfiguration() : nil)
+            anonymousHandshake: anonymousHandshake ? AnonymousHandshakeConfiguration() : nil,
+            hostCacheParameters: HostCacheParameters(defaultLifetime: defaultLifetime,
+                                                     maximumExpiredLifetime: maxExpiredLifetime),
+            mobilityParameters: MobilityParameters(requestedLifetime: bindingLifetime))
     }
 
     public func run() throws {

@@ -103,4 +103,9 @@ public struct ExpiryReport: Equatable, Sendable {
     /// Foreign entries removed because their last address was purged and no
     /// connection refers to them (2.1.4).
     public var removedEntries: [HostCacheEntryID] = []
+
+    public init(changes: [AddressChange] = [], removedEntries: [HostCacheEntryID] = []) {
+        self.changes = changes
+        self.removedEntries = removedEntries
+    }
 }

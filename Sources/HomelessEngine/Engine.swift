@@ -30,13 +30,22 @@ public struct EngineConfiguration: Sendable {
     /// Runs the anonymous-authentication handshake (draft 2.4.3, A.2)
     /// toward peers without a manual SA; nil: off.
     public var anonymousHandshake: AnonymousHandshakeConfiguration?
+    /// DEFAULT-LIFETIME and MAXIMUM-EXPIRED-LIFETIME (draft 3.2) and the
+    /// Host Cache's bounds.
+    public var hostCacheParameters: HostCacheParameters
+    /// The lifetime our Binding Updates request, retransmission and refresh.
+    public var mobilityParameters: MobilityParameters
 
     public init(name: String = "default", wires: [HostModeWire], workersPerWire: Int = 1, pinWorkers: Bool = true,
                 rxGeometry: RXRingGeometry = .standard, txGeometry: TXRingGeometry = .standard,
                 policy: WorkerPolicy = WorkerPolicy(), puntQueueCapacity: Int = 1024,
                 manualKeying: ManualKeyingConfiguration? = nil, manualKeyingPath: String = "",
-                anonymousHandshake: AnonymousHandshakeConfiguration? = nil) {
+                anonymousHandshake: AnonymousHandshakeConfiguration? = nil,
+                hostCacheParameters: HostCacheParameters = HostCacheParameters(),
+                mobilityParameters: MobilityParameters = MobilityParameters()) {
         self.anonymousHandshake = anonymousHandshake
+        self.hostCacheParameters = hostCacheParameters
+        self.mobilityParameters = mobilityParameters
         self.manualKeying = manualKeying
         self.manualKeyingPath = manualKeyingPath
         self.name = name
@@ -89,7 +98,7 @@ public final class Engine: @unchecked Sendable {
     private var stopped = false
     /// The engine's Host Cache (slow path only; read by the control thread
     /// under the lock).
-    let hostCache = HostCacheAccess(HostCache(clock: SystemMonotonicClock()))
+    let hostCache: HostCacheAccess
     /// The slow path's SA database, as last published (read by the control thread).
     let securityAssociations = SecurityAssociationAccess()
     /// The slow path's mobility and handshake counters (nil until it starts).
@@ -98,11 +107,15 @@ public final class Engine: @unchecked Sendable {
     /// Per-peer ULID <-> locator translations: the slow path publishes,
     /// the workers read without locks.
     let translations = TranslationTable()
+    /// When each peer address last carried traffic: stamped by the
+    /// workers, read by the slow path's expiry sweep.
+    let activity = AddressActivity()
     /// Signalled by the workers' punt queues; the slow path sleeps on it.
     private var slowPathWakeup: SlowPathWakeup?
 
     public init(configuration: EngineConfiguration, logger: Logger) {
         self.configuration = configuration
+        hostCache = HostCacheAccess(HostCache(parameters: configuration.hostCacheParameters, clock: SystemMonotonicClock()))
         self.logger = logger
         journal = HostChangeJournal(logger: logger)
     }
@@ -208,7 +221,7 @@ public final class Engine: @unchecked Sendable {
             workers.append(ForwardingWorker(
                 id: workers.count, wireIndex: wireNumber, rings: lane, wireAddress: wireAddress,
                 mtu: snapshot.link.mtu, policy: configuration.policy, punt: PuntQueue(capacity: configuration.puntQueueCapacity, wakeup: slowPathWakeup),
-                translations: translations))
+                translations: translations, activity: activity))
         }
         wires.append(RunningWire(names: names, snapshot: snapshot, wireIndex: wireIndex, upperIndex: upperIndex,
                                  wireFanout: wireGroup?.id, upperFanout: upperGroup?.id))
@@ -274,7 +287,7 @@ public final class Engine: @unchecked Sendable {
             ])
         }
         let mobility = MobilityController(hostCache: hostCache, securityAssociations: database,
-                                          localAddresses: localAddresses,
+                                          localAddresses: localAddresses, parameters: configuration.mobilityParameters,
                                           seed: UInt64(truncatingIfNeeded: SystemMonotonicClock().now.nanoseconds) ^ UInt64(getpid()),
                                           publishingTo: securityAssociations,
                                           handshake: configuration.anonymousHandshake)
@@ -290,7 +303,8 @@ public final class Engine: @unchecked Sendable {
                                     routes: snapshots.map { $0.routes.filter { !$0.isKernelManaged && !$0.isMultipath } },
                                     logger: logger),
                                 routeChanges: routeChanges, wakeup: slowPathWakeup, mobility: mobility,
-                                addresses: watcher, hostCache: hostCache, translations: translations, logger: logger)
+                                addresses: watcher, hostCache: hostCache, translations: translations,
+                                activity: activity, logger: logger)
         self.slowPath = slowPath
         do {
             threads.append(try WorkerThread.start(name: "hl-slowpath") { slowPath.run(until: stop) })

@@ -27,8 +27,10 @@ struct ForwardingWorkerTests {
         let sentToWire: PacketRXRing
         let sentUp: PacketRXRing
 
+        let translations = TranslationTable(capacity: 4)
+
         init() throws {
-            let translations = TranslationTable(capacity: 4)
+            let translations = self.translations
             translations.publish(ForwardingWorkerTests.record)
             let opened = try NetworkNamespace.withNew { () throws -> (LaneRings, PacketRXRing, PacketRXRing) in
                 let ip = SystemCommand("ip")
@@ -177,6 +179,30 @@ struct ForwardingWorkerTests {
             #expect(try TranslationTests.checksumIsExact(old, protocol: .tcp))
         }
         #expect(lab.worker.counters[.newFlowsNotTranslated] == 3)
+    }
+
+    /// Draft 2.2: every address of the peer's entry expired. The frame is
+    /// not sent; a copy goes to the slow path (outbound, not a note),
+    /// which answers the sender with ICMPv6 address unreachable.
+    @Test func framesToAnUnreachablePeerArePuntedForAnAnswerNotSent() throws {
+        let lab = try Lab()
+        var record = Self.record
+        record.isPeerUnreachable = true
+        lab.translations.publish(record)
+        let frame = Self.udpFrame(source: record.localIdentifier, destination: record.peerIdentifier, destinationMAC: .broadcast)
+        lab.handle(frame, direction: .outbound)
+        #expect(try lab.frames(on: lab.sentToWire, timeout: .milliseconds(50)).isEmpty)
+        #expect(lab.worker.counters[DropReason(.peerUnreachable)] == 1)
+        var punted: (bytes: [UInt8], tag: UInt32)?
+        #expect(lab.punt.pop { bytes, tag in punted = (Array(bytes), tag) })
+        #expect(punted?.bytes == frame)
+        // Outbound (bit 0), not a note (bit 1 clear), wire 0.
+        #expect(punted?.tag == FrameDirection.outbound.rawValue)
+        // Reachable again: sent, translated.
+        record.isPeerUnreachable = false
+        lab.translations.publish(record)
+        lab.handle(frame, direction: .outbound)
+        #expect(try lab.frames(on: lab.sentToWire).count == 1)
     }
 
     @Test func inboundFramesForAnotherStationAreDropped() throws {

@@ -86,4 +86,16 @@ import Testing
         Self.expectAllPassed(text, status: status)
         #expect(text.contains("handshake-ms"))
     }
+
+    /// Tests/Integration/expiry.sh: Host Cache lifetimes in the engine. A
+    /// peer's short Binding Update lifetime is refreshed; when the peer's
+    /// engine stops refreshing, its address expires, the host gets ICMPv6
+    /// address unreachable (draft 2.2), and the entry is removed after
+    /// MAXIMUM-EXPIRED-LIFETIME (2.1.4). An activity-related lifetime
+    /// stays live while traffic flows and expires when it stops (2.1.3).
+    @Test(.enabled(if: isRoot, "needs root for network namespaces"), .timeLimit(.minutes(2)))
+    func hostCacheLifetimesRunInTheEngine() throws {
+        let (text, status) = try Self.runLabScript("expiry.sh", labID: "ex\(getpid() % 100000)")
+        Self.expectAllPassed(text, status: status)
+    }
 }

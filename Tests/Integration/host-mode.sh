@@ -24,28 +24,14 @@ HOMELESS="${HOMELESS:-$ROOT/.build/debug/homeless}"
 FRAMES="$HERE/frames.py"
 LAB="$ROOT/scripts/lab.sh"
 
-if [[ $(id -u) -ne 0 ]]; then
-    echo "host-mode.sh: skipped (needs root for network namespaces)"
-    exit 77
-fi
-for tool in ip ethtool iperf3 python3; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "host-mode.sh: skipped ($tool is not installed)"
-        exit 77
-    fi
-done
-if [[ ! -x "$HOMELESS" ]]; then
-    echo "host-mode.sh: no homeless binary at $HOMELESS (set HOMELESS)" >&2
-    exit 1
-fi
+source "$HERE/lib.sh"
+require_lab host-mode.sh ip ethtool iperf3 python3
 
 export LAB_ID="${LAB_ID:-hm$$}"
 WORK="$(mktemp -d)"
 declare -A ENGINE_PID=()
 passed=0
 failed=0
-
-source "$HERE/lib.sh"
 
 cleanup() {
     local node

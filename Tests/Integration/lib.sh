@@ -1,8 +1,55 @@
 # lib.sh - helpers shared by the lab integration scripts (host-mode.sh,
-# mobility.sh) and scripts/demo.sh. Source it after setting HOMELESS, LAB_ID and WORK and
-# declaring `declare -A ENGINE_PID=()`, `passed=0` and `failed=0`.
+# mobility.sh, expiry.sh) and scripts/demo.sh. Source it after setting
+# HOMELESS; set LAB_ID and WORK and declare `declare -A ENGINE_PID=()`,
+# `passed=0` and `failed=0` before calling the helpers.
 
 in_ns() { local node="$1"; shift; ip netns exec "hl-$LAB_ID-$node" "$@"; }
+
+# Exits 77 (skipped) unless running as root with every TOOL installed, and
+# 1 when $HOMELESS is not an executable. SCRIPT names the caller.
+require_lab() {   # script tool...
+    local script="$1" tool; shift
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "$script: skipped (needs root for network namespaces)"
+        exit 77
+    fi
+    for tool in "$@"; do
+        if ! command -v "$tool" >/dev/null; then
+            echo "$script: skipped ($tool is not installed)"
+            exit 77
+        fi
+    done
+    if [[ ! -x "$HOMELESS" ]]; then
+        echo "$script: no homeless binary at $HOMELESS (set HOMELESS)" >&2
+        exit 1
+    fi
+}
+
+# Writes a setkey(8) file with one HMAC-SHA-256 AH SA each way between A
+# and B (SPIs 0x2001 A->B, 0x2002 B->A), keys made for this run.
+write_manual_sas() {   # file a b
+    local key1 key2
+    key1=$(python3 -c 'import os; print("0x" + os.urandom(32).hex())')
+    key2=$(python3 -c 'import os; print("0x" + os.urandom(32).hex())')
+    printf '# %s <-> %s, manually keyed (draft 2.4)\nadd %s %s ah 0x2001 -A hmac-sha256 %s;\nadd %s %s ah 0x2002 -A hmac-sha256 %s;\n' \
+        "$2" "$3" "$2" "$3" "$key1" "$3" "$2" "$key2" >"$1"
+}
+
+# Runs COMMAND and reports it under DESCRIPTION; returns its failure.
+check() {   # description command...
+    local description="$1"; shift
+    if "$@"; then pass "$description"; else fail "$description"; return 1; fi
+}
+
+# Retries COMMAND every 0.1 s for at most SECONDS.
+wait_for() {   # seconds command...
+    local tries=$(( $1 * 10 )); shift
+    for _ in $(seq "$tries"); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
 
 pass() { passed=$((passed + 1)); echo "ok   $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL $*"; }

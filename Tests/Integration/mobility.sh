@@ -64,20 +64,8 @@ case "$CASE" in
     *) echo "mobility.sh: unknown case '$CASE' (a, b, c, d, e, s or u)" >&2; exit 2 ;;
 esac
 
-if [[ $(id -u) -ne 0 ]]; then
-    echo "mobility.sh: skipped (needs root for network namespaces)"
-    exit 77
-fi
-for tool in ip ethtool iperf3 python3 tcpdump; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "mobility.sh: skipped ($tool is not installed)"
-        exit 77
-    fi
-done
-if [[ ! -x "$HOMELESS" ]]; then
-    echo "mobility.sh: no homeless binary at $HOMELESS (set HOMELESS)" >&2
-    exit 1
-fi
+source "$HERE/lib.sh"
+require_lab mobility.sh ip ethtool iperf3 python3 tcpdump
 # scapy may live only in the system interpreter.
 SCAPY_PYTHON=""
 for candidate in python3 /usr/bin/python3; do
@@ -99,8 +87,6 @@ CN=2001:db8:c::20        # cn's first address: the connection's ULID
 CN2=2001:db8:c::99       # cn's address after renumbering (cases c, d)
 
 ENGINE_LOG_LEVEL=info
-source "$HERE/lib.sh"
-
 cleanup() {
     local node
     [[ -n "$CAPTURE_PID" ]] && kill -KILL "$CAPTURE_PID" 2>/dev/null
@@ -111,11 +97,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-check() {   # description command...
-    local description="$1"; shift
-    if "$@"; then pass "$description"; else fail "$description"; return 1; fi
-}
 
 cache_json() { in_ns "$1" "$HOMELESS" show cache --json --name "$1"; }
 
@@ -137,15 +118,6 @@ mobility_count() {   # node name minimum
         python3 -c 'import json, sys; d = json.load(sys.stdin); sys.exit(0 if d["mobility"].get(sys.argv[1], 0) >= int(sys.argv[2]) else 1)' "$2" "$3"
 }
 
-wait_for() {   # seconds command...
-    local tries=$(( $1 * 10 )); shift
-    for _ in $(seq "$tries"); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # An address of NODE's kernel side that the engine keeps, deprecated, for
 # the connection after the interface lost it (DESIGN section 1).
 kept_deprecated() {   # node device address
@@ -161,12 +133,7 @@ echo "case $CASE, keying $KEYING"
 bash "$LAB" up >"$WORK/lab.log" 2>&1 || { cat "$WORK/lab.log"; exit 1; }
 
 # --- SA file: one SA each way, HMAC-SHA-256, keys made for this run --------
-key() { python3 -c 'import os; print("0x" + os.urandom(32).hex())'; }
-cat >"$WORK/sa.conf" <<CONF
-# mn <-> cn, manually keyed (draft 2.4)
-add $MN_A $CN ah 0x2001 -A hmac-sha256 $(key);
-add $CN $MN_A ah 0x2002 -A hmac-sha256 $(key);
-CONF
+write_manual_sas "$WORK/sa.conf" "$MN_A" "$CN"
 
 if [[ "$CASE" == a ]]; then
     printf 'add %s %s ah 0x10 -A hmac-sha256 0x1234;\nbogus line;\n' "$MN_A" "$CN" >"$WORK/bad.conf"

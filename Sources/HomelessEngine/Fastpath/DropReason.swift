@@ -26,6 +26,10 @@ public struct DropReason: Hashable, Sendable, CustomStringConvertible {
         /// Slow path: a Binding Update or Acknowledgement that failed AH
         /// verification, did not decode, or that the Host Cache refused.
         case signallingRejected = "signalling-rejected"
+        /// Outbound to a peer whose Host Cache addresses have all expired
+        /// (draft 2.2); the slow path answers the sender with ICMPv6
+        /// Destination Unreachable, address unreachable.
+        case peerUnreachable = "peer-unreachable"
     }
 
     /// Stored once: a synthesized `allCases` builds a new array on every
@@ -52,6 +56,7 @@ public struct DropReason: Hashable, Sendable, CustomStringConvertible {
         case .transmitRingFull: 4
         case .frameTooLong: 5
         case .signallingRejected: 6
+        case .peerUnreachable: 7
         }
         index = Self.wireReasonCount + offset
     }

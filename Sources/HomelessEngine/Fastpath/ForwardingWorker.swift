@@ -70,6 +70,8 @@ public final class ForwardingWorker: @unchecked Sendable {
 
     /// Per-peer ULID <-> locator translations (read-only here).
     let translations: TranslationTable
+    /// When each peer address last carried traffic (activity lifetimes).
+    let activity: AddressActivity
     /// UDP destinations (outbound) and sources (inbound) noted lately: the
     /// first datagram of a UDP conversation is noted, not every one.
     let udpDestinationsNoted = RecentAddressFilter()
@@ -85,8 +87,10 @@ public final class ForwardingWorker: @unchecked Sendable {
     /// A worker that translates the peers `translations` holds (the slow
     /// path publishes them; workers only read).
     public init(id: Int, wireIndex: Int, rings: LaneRings, wireAddress: EthernetAddress, mtu: Int,
-                policy: WorkerPolicy, punt: PuntQueue, translations: TranslationTable) {
+                policy: WorkerPolicy, punt: PuntQueue, translations: TranslationTable,
+                activity: AddressActivity = AddressActivity()) {
         self.translations = translations
+        self.activity = activity
         maximumFrameLength = min(14 + mtu, rings.wireTransmit.geometry.maximumFrameLength,
                                  rings.upperTransmit.geometry.maximumFrameLength)
         self.id = id
@@ -98,7 +102,10 @@ public final class ForwardingWorker: @unchecked Sendable {
     }
 
     /// Punt tag: direction in bit 0, bit 1 set for a note (a copy of a
-    /// frame the worker forwarded anyway), wire index above.
+    /// frame the worker forwarded anyway), wire index above. Punted
+    /// without the note bit, an inbound frame is signalling for the slow
+    /// path; an outbound one was sent to a peer whose addresses have all
+    /// expired, and the slow path answers it (draft 2.2).
     @inline(__always)
     static func tag(wireIndex: Int, direction: FrameDirection, note: Bool = false) -> UInt32 {
         UInt32(truncatingIfNeeded: wireIndex) << 2 | (note ? 2 : 0) | direction.rawValue
@@ -284,9 +291,26 @@ public final class ForwardingWorker: @unchecked Sendable {
             }
             return
         }
+        let addresses: (source: IPv6Address, destination: IPv6Address)?
+        switch translation(bytes, packet, direction: direction) {
+        case .unchanged: addresses = nil
+        case .rewrite(let source, let destination): addresses = (source, destination)
+        case .peerUnreachable:
+            // Draft 2.2: as if an ICMP Destination Unreachable had come
+            // back. The slow path builds it from this copy (rate-limited).
+            _ = punt.push(bytes, tag: Self.tag(wireIndex: wireIndex, direction: .outbound))
+            return counters.drop(DropReason(.peerUnreachable))
+        }
+        // After the unreachable check: a SYN to such a peer opens nothing.
         noteIfConversationStart(bytes, packet, direction: direction)
         if direction == .inbound { noteIfParameterProblem(bytes, packet) }
-        let addresses = translatedAddresses(bytes, packet, direction: direction)
+        // Activity-related lifetimes (2.1.3): the peer's wire address and,
+        // when translated, its ULID were used now.
+        let peerOnWire = direction == .inbound ? packet.source : (addresses?.destination ?? packet.destination)
+        activity.noteUse(of: peerOnWire)
+        if let addresses {
+            activity.noteUse(of: direction == .inbound ? addresses.source : packet.destination)
+        }
         if bytes.count > maximumFrameLength {
             // A TCP super-frame (GSO from a peer whose stack segments late,
             // e.g. across a veth) is cut into wire-size segments here.
@@ -315,15 +339,32 @@ public final class ForwardingWorker: @unchecked Sendable {
     /// translation, the wire addresses are the identifiers, or an inbound
     /// TCP/UDP flow of a conversation the kernels opened between the
     /// locators themselves: "Flow marks" in `TranslationTable`).
+    enum TranslationDecision {
+        case unchanged
+        case rewrite(source: IPv6Address, destination: IPv6Address)
+        /// Outbound to a peer whose Host Cache addresses have all expired.
+        case peerUnreachable
+    }
+
     @inline(__always)
-    func translatedAddresses(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket,
-                             direction: FrameDirection) -> (source: IPv6Address, destination: IPv6Address)? {
+    func translation(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket,
+                     direction: FrameDirection) -> TranslationDecision {
+        guard let addresses = translatedAddresses(bytes, packet, direction: direction) else { return .unchanged }
+        if direction == .outbound && addresses.peerUnreachable { return .peerUnreachable }
+        guard let source = addresses.source, let destination = addresses.destination else { return .unchanged }
+        return .rewrite(source: source, destination: destination)
+    }
+
+    @inline(__always)
+    func translatedAddresses(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket, direction: FrameDirection)
+        -> (source: IPv6Address?, destination: IPv6Address?, peerUnreachable: Bool)? {
         if direction == .outbound {
             let bit = Self.flowBit(bytes, packet, localIsSource: true)
             if let match = translations.matchOutbound(source: packet.source, destination: packet.destination) {
+                if match.record.isPeerUnreachable { return (nil, nil, true) }
                 if let bit { translations.noteFlow(.identifiers, slot: match.slot, bit: bit) }
                 guard !match.record.isIdentity else { return nil }
-                return (match.record.localLocator, match.record.peerLocator)
+                return (match.record.localLocator, match.record.peerLocator, false)
             }
             // The kernel talking to a Homeless peer from one of our
             // locators (a conversation it opened after a move): its
@@ -350,7 +391,7 @@ public final class ForwardingWorker: @unchecked Sendable {
                 return nil
             }
         }
-        return (match.record.peerIdentifier, match.record.localIdentifier)
+        return (match.record.peerIdentifier, match.record.localIdentifier, false)
     }
 
     /// A TCP SYN without ACK: the first packet of a new conversation.

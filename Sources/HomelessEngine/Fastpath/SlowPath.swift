@@ -47,6 +47,9 @@ final class SlowPath: @unchecked Sendable {
     let wakeup: SlowPathWakeup?
     let hostCache: HostCacheAccess
     let translations: TranslationTable
+    let activity: AddressActivity
+    /// How often the Host Cache expiry sweep runs (draft 2.1.3, 2.1.4).
+    static let expiryIntervalNanoseconds: UInt64 = 1_000_000_000
     /// Set once host mode has moved the addresses to the upper ports: the
     /// first poll after it is the baseline.
     private let watchingAddresses = Atomic<Bool>(false)
@@ -60,8 +63,9 @@ final class SlowPath: @unchecked Sendable {
          kernelSockets: [Int: KernelRoutedSocket] = [:], carriers: WireCarrierMirror? = nil,
          routeChanges: RouteChangeMonitor? = nil, wakeup: SlowPathWakeup? = nil,
          mobility: MobilityController, addresses: LocalAddressWatcher?, hostCache: HostCacheAccess,
-         translations: TranslationTable, logger: Logger) {
+         translations: TranslationTable, activity: AddressActivity = AddressActivity(), logger: Logger) {
         self.kernelSockets = kernelSockets
+        self.activity = activity
         self.carriers = carriers
         self.routeChanges = routeChanges
         self.wakeup = wakeup
@@ -78,6 +82,7 @@ final class SlowPath: @unchecked Sendable {
         var nextFullRead = hostCache.now
         var nextVerification = hostCache.now
         var nextStatistics = hostCache.now
+        var nextExpiry = hostCache.now
         while !stop.isRaised {
             var handled = 0
             for queue in queues {
@@ -107,12 +112,25 @@ final class SlowPath: @unchecked Sendable {
                 nextVerification = MonotonicInstant(nanoseconds: now.nanoseconds &+ 10_000_000)
                 send(mobility.verifyPeerLocators(now: now))
             }
+            if nextExpiry <= now {
+                nextExpiry = MonotonicInstant(nanoseconds: now.nanoseconds &+ Self.expiryIntervalNanoseconds)
+                let expiry = mobility.runExpiry(activity: activity)
+                for change in expiry.changes {
+                    logger.info("peer address \(change.kind)", metadata: ["address": "\(change.address)", "entry": "\(change.entry)"])
+                }
+                for entry in expiry.removedEntries {
+                    logger.info("Host Cache entry removed (every address purged)", metadata: ["entry": "\(entry)"])
+                }
+                if !expiry.changes.isEmpty || !expiry.removedEntries.isEmpty { mobility.publishTranslations(to: translations) }
+            }
             if handled > 0 { mobility.publishTranslations(to: translations) }
             if handled > 0 || nextStatistics <= now {
                 nextStatistics = MonotonicInstant(nanoseconds: now.nanoseconds &+ 100_000_000)
                 mobility.publishStatistics()
             }
-            if handled == 0 { sleepUntilWork(now: now, verificationDue: nextVerification, statisticsDue: nextStatistics) }
+            if handled == 0 {
+                sleepUntilWork(now: now, verificationDue: nextVerification, statisticsDue: min(nextStatistics, nextExpiry))
+            }
         }
     }
 
@@ -176,6 +194,13 @@ final class SlowPath: @unchecked Sendable {
             } else {
                 send(mobility.noteInbound(frame, wire: wire, now: now))
             }
+            return
+        }
+        if direction == .outbound {
+            // Sent to a peer whose addresses have all expired (the worker
+            // dropped it): answer the local sender (draft 2.2).
+            let answer = mobility.addressUnreachable(for: frame, wire: wire, now: now)
+            send(answer)
             return
         }
         if direction == .inbound {

@@ -22,6 +22,10 @@ public struct TranslationRecord: Equatable, Sendable {
     /// A third: the peer's previous locator, for packets still in flight
     /// when it moved.
     public var previousPeerLocator: IPv6Address
+    /// Every address of the peer's Host Cache Entry has expired (draft
+    /// 2.2): outbound packets are answered with ICMPv6 address unreachable
+    /// instead of being sent.
+    public var isPeerUnreachable = false
 
     public init(localIdentifier: IPv6Address, peerIdentifier: IPv6Address, localLocator: IPv6Address,
                 peerLocator: IPv6Address, alternateLocalLocator: IPv6Address? = nil,
@@ -65,7 +69,7 @@ struct TranslationMatch {
 /// scan of a few cache lines costs less than hashing. Readers allocate
 /// nothing and never block; a reader racing a write retries that slot.
 public final class TranslationTable: @unchecked Sendable {
-    /// Words per slot: seqlock, 7 addresses of 2 words, padding to 128 octets.
+    /// Words per slot: seqlock, 7 addresses of 2 words, flags; 128 octets.
     static let slotWords = 16
     /// Flow marks per slot: two sets of 4096 bits (`FlowKind`), one bit per
     /// hash of a TCP/UDP flow's ports (see "Flow marks" below).
@@ -151,6 +155,7 @@ public final class TranslationTable: @unchecked Sendable {
             hl_store_relaxed_u64(base + 1 + index * 2, address.high)
             hl_store_relaxed_u64(base + 2 + index * 2, address.low)
         }
+        hl_store_relaxed_u64(base + 15, record?.isPeerUnreachable == true ? 1 : 0)
         hl_store_release_u64(base, sequence &+ 2)
     }
 
@@ -254,7 +259,7 @@ public final class TranslationTable: @unchecked Sendable {
                 hl_cpu_relax()
                 continue
             }
-            let record = TranslationRecord(
+            var record = TranslationRecord(
                 localIdentifier: IPv6Address(high: hl_load_relaxed_u64(base + 1), low: hl_load_relaxed_u64(base + 2)),
                 peerIdentifier: IPv6Address(high: hl_load_relaxed_u64(base + 3), low: hl_load_relaxed_u64(base + 4)),
                 localLocator: IPv6Address(high: hl_load_relaxed_u64(base + 5), low: hl_load_relaxed_u64(base + 6)),
@@ -262,6 +267,7 @@ public final class TranslationTable: @unchecked Sendable {
                 alternateLocalLocator: IPv6Address(high: hl_load_relaxed_u64(base + 9), low: hl_load_relaxed_u64(base + 10)),
                 alternatePeerLocator: IPv6Address(high: hl_load_relaxed_u64(base + 11), low: hl_load_relaxed_u64(base + 12)),
                 previousPeerLocator: IPv6Address(high: hl_load_relaxed_u64(base + 13), low: hl_load_relaxed_u64(base + 14)))
+            record.isPeerUnreachable = hl_load_relaxed_u64(base + 15) != 0
             hl_fence_acquire()
             guard hl_load_relaxed_u64(base) == start else { continue }
             if !record.peerIdentifier.isUnspecified, matches(record) { return TranslationMatch(record: record, slot: slot) }

@@ -328,6 +328,91 @@ final class MobilityController {
         return entry
     }
 
+    // MARK: Expiry (2.1.3, 2.1.4, 2.2)
+
+    /// ICMPv6 errors toward the local kernel: at most this many per second
+    /// (RFC 4443 2.4 (f)), with a burst of as many.
+    static let addressUnreachablePerSecond = 10.0
+    private var unreachableTokens = MobilityController.addressUnreachablePerSecond
+    private var unreachableRefilledAt: MonotonicInstant?
+
+    /// The periodic sweep: restarts the activity-related lifetimes of
+    /// addresses the workers carried traffic for since the last sweep
+    /// (2.1.3), expires and purges addresses (`HostCache.expire`), and
+    /// forgets the peers whose entries went away with their last address
+    /// (2.1.4). Returns the sweep's report for the log.
+    func runExpiry(activity: AddressActivity) -> ExpiryReport {
+        let used: [IPv6Address] = hostCache.read { cache in
+            var used: [IPv6Address] = []
+            for id in cache.entryIDs {
+                guard let entry = cache.entry(id), entry.kind == .foreign else { continue }
+                for record in entry.addresses.values where record.isLive {
+                    if case .activity = record.lifetime, activity.wasUsedRecently(record.address) {
+                        used.append(record.address)
+                    }
+                }
+            }
+            return used
+        }
+        _ = activity.advance()
+        let report = (try? hostCache.write { (cache) throws(HostCacheError) -> ExpiryReport in
+            for address in used { cache.touch(address) }
+            return cache.expire()
+        }) ?? ExpiryReport()
+        for change in report.changes {
+            switch change.kind {
+            case .expired: statistics.addressesExpired += 1
+            case .purged: statistics.addressesPurged += 1
+            default: break
+            }
+        }
+        for entry in report.removedEntries { forgetPeer(entry) }
+        return report
+    }
+
+    /// Drops everything the slow path kept for a removed entry; its SAs
+    /// stay in the database, unbound, for a later entry of the same peer.
+    private func forgetPeer(_ entry: HostCacheEntryID) {
+        statistics.entriesRemoved += 1
+        mobility.removePeer(entry)
+        peerLocatorHistory[entry] = nil
+        lastHeardWire[entry] = nil
+        awaitingReply = awaitingReply.filter { $0.value != entry }
+        addressVerification.entryRemoved(entry)
+        var database = securityAssociations
+        for association in database.associations where association.hostCacheEntry == entry {
+            _ = database.bind(spi: association.spi, direction: association.direction, to: nil)
+        }
+        securityAssociations = database
+    }
+
+    /// Answers an outbound frame the worker dropped because every address
+    /// of its peer's entry expired: "the IP layer behaves as if there was
+    /// an ICMP Destination Unreachable received" (draft 2.2). The error
+    /// (RFC 4443 3.1, code 3, from the peer's ULID) goes up to the kernel,
+    /// which reports it to the socket (EHOSTUNREACH). Rate-limited.
+    func addressUnreachable(for frame: UnsafeRawBufferPointer, wire: Int, now: MonotonicInstant) -> [SlowPathFrame] {
+        guard let packet = try? ParsedPacket.parse(frame), packet.ipv6Offset == 14,
+              packet.packetEnd <= frame.count else { return [] }
+        if let last = unreachableRefilledAt {
+            let elapsed = Double(now.nanoseconds &- last.nanoseconds) / 1e9
+            unreachableTokens = min(Self.addressUnreachablePerSecond, unreachableTokens + elapsed * Self.addressUnreachablePerSecond)
+        }
+        unreachableRefilledAt = now
+        guard unreachableTokens >= 1 else {
+            statistics.addressUnreachableRateLimited += 1
+            return []
+        }
+        guard let error = AddressUnreachableMessage.build(
+            invoking: UnsafeRawBufferPointer(rebasing: frame[packet.ipv6Offset..<packet.packetEnd])) else { return [] }
+        unreachableTokens -= 1
+        // Back to the sender: to the MAC it sent from, from the one it sent to.
+        var bytes = Array(frame[6..<12]) + Array(frame[0..<6]) + [0x86, 0xDD]
+        bytes += error
+        statistics.addressUnreachableSent += 1
+        return [SlowPathFrame(port: .upper, wire: wire, bytes: bytes)]
+    }
+
     // MARK: Address events and timers
 
     func localAddressAdded(_ address: IPv6Address, now: MonotonicInstant) -> [SlowPathFrame] {
@@ -625,7 +710,14 @@ final class MobilityController {
                 alternatePeerLocator: preferred != peerLocator ? preferred
                     : (hostCache.read { $0.entry(entry)?.liveAddresses }?.last { $0 != peerLocator } ?? history.previous),
                 previousPeerLocator: history.previous)
-            records.append(record)
+            var unreachable = record
+            // Draft 2.2: every address of the entry expired (withdrawn, or
+            // not refreshed): packets to the peer get address unreachable.
+            unreachable.isPeerUnreachable = hostCache.read { cache in
+                guard let current = cache.entry(entry) else { return false }
+                return current.liveAddresses.isEmpty && !current.expiredAddresses.isEmpty
+            }
+            records.append(unreachable)
         }
         return records
     }
@@ -723,8 +815,17 @@ struct MobilityStatistics: Equatable, Sendable {
          ("binding-requests-received", bindingRequestsReceived),
          ("message-3-trailers-ignored", message3TrailersIgnored),
          ("parameter-problems-accepted", parameterProblemsAccepted),
-         ("parameter-problems-ignored", parameterProblemsIgnored)]
+         ("parameter-problems-ignored", parameterProblemsIgnored),
+         ("addresses-expired", addressesExpired), ("addresses-purged", addressesPurged),
+         ("entries-removed", entriesRemoved), ("address-unreachable-sent", addressUnreachableSent),
+         ("address-unreachable-rate-limited", addressUnreachableRateLimited)]
     }
+
+    var addressesExpired: UInt64 = 0
+    var addressesPurged: UInt64 = 0
+    var entriesRemoved: UInt64 = 0
+    var addressUnreachableSent: UInt64 = 0
+    var addressUnreachableRateLimited: UInt64 = 0
 
     var entriesCreated: UInt64 = 0
     var entryCreationFailures: UInt64 = 0
