@@ -126,6 +126,11 @@ public struct RunCommand: ParsableCommand {
         valueName: "seconds"))
     public var maxExpiredLifetime: UInt64 = HostCacheParameters().maximumExpiredLifetime
 
+    @Option(name: .long, help: ArgumentHelp(
+        "How long a Binding Update for a new address waits for a small data packet to ride on (draft 2.1.2, 2.2.1) before it is sent on its own, in milliseconds.",
+        valueName: "ms"))
+    public var piggybackWait: UInt64 = MobilityParameters().piggybackWaitMilliseconds
+
     @Flag(name: .long, help: "Do not pin worker threads to CPUs.")
     public var noPin = false
 
@@ -149,6 +154,7 @@ public struct RunCommand: ParsableCommand {
         guard (1...86_400 * 365).contains(defaultLifetime) else {
             throw ValidationError("--default-lifetime must be between 1 and 31536000 seconds")
         }
+        guard piggybackWait <= 60_000 else { throw ValidationError("--piggyback-wait must be at most 60000 ms") }
         guard (1...86_400 * 365).contains(maxExpiredLifetime) else {
             throw ValidationError("--max-expired-lifetime must be between 1 and 31536000 seconds")
         }
@@ -176,7 +182,7 @@ public struct RunCommand: ParsableCommand {
             anonymousHandshake: anonymousHandshake ? AnonymousHandshakeConfiguration() : nil,
             hostCacheParameters: HostCacheParameters(defaultLifetime: defaultLifetime,
                                                      maximumExpiredLifetime: maxExpiredLifetime),
-            mobilityParameters: MobilityParameters(requestedLifetime: bindingLifetime))
+            mobilityParameters: MobilityParameters(requestedLifetime: bindingLifetime, piggybackWaitMilliseconds: piggybackWait))
     }
 
     public func run() throws {

@@ -205,6 +205,30 @@ struct ForwardingWorkerTests {
         #expect(try lab.frames(on: lab.sentToWire).count == 1)
     }
 
+    /// Binding Updates wait for a data packet (2.2.1): a small frame to
+    /// the peer goes to the slow path (which sends it with them), a
+    /// full-size one leaves as usual.
+    @Test func smallFramesCarryOfferedBindingUpdatesBigOnesDoNot() throws {
+        let lab = try Lab()
+        var record = Self.record
+        record.isPiggybackPending = true
+        lab.translations.publish(record)
+        let small = Self.udpFrame(source: record.localIdentifier, destination: record.peerIdentifier, destinationMAC: .broadcast)
+        lab.handle(small, direction: .outbound)
+        #expect(try lab.frames(on: lab.sentToWire, timeout: .milliseconds(50)).isEmpty)
+        #expect(lab.worker.counters[.punted] == 1)
+        var punted: [UInt8]?
+        while lab.punt.pop({ bytes, tag in if tag & 2 == 0 { punted = Array(bytes) } }) {}
+        #expect(punted == small)
+        var big = TranslationTests.frame(source: record.localIdentifier, destination: record.peerIdentifier, protocol: .udp,
+                                         upper: TranslationTests.udp(payload: [UInt8](repeating: 7, count: 1400)))
+        big.withUnsafeMutableBytes { EthernetAddress.broadcast.write(to: $0, at: 0) }
+        lab.handle(big, direction: .outbound)
+        let out = try #require(try lab.frames(on: lab.sentToWire).first)
+        #expect(Self.addresses(out).source == record.localLocator)
+        #expect(lab.worker.counters[.punted] == 1)
+    }
+
     @Test func inboundFramesForAnotherStationAreDropped() throws {
         let lab = try Lab()
         let frame = Self.udpFrame(source: Self.peer, destination: Self.host,

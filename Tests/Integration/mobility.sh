@@ -20,8 +20,9 @@
 #   u  no TCP at all: a UDP echo exchange mn -> cn (a connected UDP
 #      socket on mn) opens the conversation (draft 2.1.1: the first
 #      datagram creates the entry; 2.1.2: the first reply triggers the
-#      Initial Binding Update), then mn is renumbered as in case a and the
-#      echoes go on.
+#      Initial Binding Update), then mn gains its new address, announced by
+#      a Binding Update piggybacked on the next datagram (2.2.1), and loses
+#      the old one; the echoes go on.
 # Checks, per case:
 #   * the Initial Binding Update made cn's entry for mn, and mn's entry for
 #     cn is Homeless (its Acknowledgement came back);
@@ -191,7 +192,15 @@ if [[ "$CASE" == u ]]; then
         wait_for 3 cache_has cn "any('$MN_A' in e['live-addresses'] and e['capability'] == 'homeless' for e in d['entries'])"
     check "mn's entry for cn is Homeless" \
         cache_has mn "any('$CN' in e['live-addresses'] and e['capability'] == 'homeless' for e in d['entries'])"
-    renumber mn hl0 "$MN_A" "$MN_A2"
+    # mn gains its new address first and keeps the old one a moment: the
+    # Binding Update announcing it rides on the next datagram (2.1.2, 2.2.1).
+    in_ns mn ip -6 addr add "$MN_A2/64" dev hl0 nodad
+    check "a datagram carried the Binding Update for mn's new address (piggybacked)" \
+        wait_for 2 mobility_count mn binding-updates-piggybacked 1
+    check "cn took the Binding Update off the datagram and delivered the datagram" \
+        wait_for 2 mobility_count cn piggybacked-updates-received 1
+    check "cn's entry for mn lists the new address (from the piggybacked update)" wait_for 2 live cn "$MN_A2"
+    in_ns mn ip -6 addr del "$MN_A/64" dev hl0
     MOVED=$(python3 -c "print($(date +%s.%N) - $STARTED)")
     wait "$ECHO"
     read -r echoed after < <(python3 - "$WORK/udp.json" "$MOVED" <<'PY'
@@ -211,6 +220,18 @@ PY
     python3 "$HERE/handover_capture.py" "$WORK/data.pcap" "$MN_A,$MN_A2" "$CN" 17 >"$WORK/handover.txt"
     cat "$WORK/handover.txt"
     check "on link C mn's datagrams carry the new address after the move" grep -q "^pair $MN_A2 $CN" "$WORK/handover.txt"
+    if command -v tshark >/dev/null; then
+        check "tshark dissects the piggybacked update as IPv6 + AH + Destination Options + UDP" \
+            bash -c "tshark -r '$WORK/signalling.pcap' -Y 'ah && udp' -T fields -e frame.protocols 2>/dev/null | grep -q 'ipv6:ah:ipv6.dstopts:udp'"
+    fi
+    if [[ -n "$SCAPY_PYTHON" ]]; then
+        scapy_verifies() {
+            "$SCAPY_PYTHON" "$HERE/verify_signalling_ah.py" "$WORK/sa.conf" "$WORK/signalling.pcap" >"$WORK/scapy.txt" 2>&1 ||
+                { cat "$WORK/scapy.txt"; return 1; }
+        }
+        check "scapy verifies the AH of every signalling packet, the piggybacked one included" scapy_verifies
+        tail -1 "$WORK/scapy.txt"
+    fi
     stop_engine mn
     stop_engine cn
     echo "$passed passed, $failed failed"

@@ -300,6 +300,14 @@ public final class ForwardingWorker: @unchecked Sendable {
             // back. The slow path builds it from this copy (rate-limited).
             _ = punt.push(bytes, tag: Self.tag(wireIndex: wireIndex, direction: .outbound))
             return counters.drop(DropReason(.peerUnreachable))
+        case .carryBindingUpdate(let source, let destination):
+            // The slow path sends it, translated, with the offered Binding
+            // Updates on it (2.2.1). A full queue: it goes on translated,
+            // and the update follows standalone.
+            if punt.push(bytes, tag: Self.tag(wireIndex: wireIndex, direction: .outbound)) {
+                return counters.add(.punted)
+            }
+            addresses = source == packet.source && destination == packet.destination ? nil : (source, destination)
         }
         // After the unreachable check: a SYN to such a peer opens nothing.
         noteIfConversationStart(bytes, packet, direction: direction)
@@ -344,7 +352,14 @@ public final class ForwardingWorker: @unchecked Sendable {
         case rewrite(source: IPv6Address, destination: IPv6Address)
         /// Outbound to a peer whose Host Cache addresses have all expired.
         case peerUnreachable
+        /// Outbound to a peer with Binding Updates waiting for a data
+        /// packet; the addresses it leaves with if the slow path cannot take it.
+        case carryBindingUpdate(source: IPv6Address, destination: IPv6Address)
     }
+
+    /// Room a frame must leave for AH and a Destination Options header
+    /// with Binding Updates to be handed over for piggybacking.
+    static let piggybackHeadroom = 256
 
     @inline(__always)
     func translation(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket,
@@ -352,19 +367,26 @@ public final class ForwardingWorker: @unchecked Sendable {
         guard let addresses = translatedAddresses(bytes, packet, direction: direction) else { return .unchanged }
         if direction == .outbound && addresses.peerUnreachable { return .peerUnreachable }
         guard let source = addresses.source, let destination = addresses.destination else { return .unchanged }
+        if addresses.carriesBindingUpdate { return .carryBindingUpdate(source: source, destination: destination) }
         return .rewrite(source: source, destination: destination)
     }
 
     @inline(__always)
     func translatedAddresses(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket, direction: FrameDirection)
-        -> (source: IPv6Address?, destination: IPv6Address?, peerUnreachable: Bool)? {
+        -> (source: IPv6Address?, destination: IPv6Address?, peerUnreachable: Bool, carriesBindingUpdate: Bool)? {
         if direction == .outbound {
             let bit = Self.flowBit(bytes, packet, localIsSource: true)
             if let match = translations.matchOutbound(source: packet.source, destination: packet.destination) {
-                if match.record.isPeerUnreachable { return (nil, nil, true) }
+                if match.record.isPeerUnreachable { return (nil, nil, true, false) }
                 if let bit { translations.noteFlow(.identifiers, slot: match.slot, bit: bit) }
+                // A small steady-path packet can carry the offered Binding
+                // Updates (2.2.1); a full-size one could not grow by them.
+                if match.record.isPiggybackPending, packet.extensionHeaderCount == 0, !packet.isFragment,
+                   bytes.count + Self.piggybackHeadroom <= maximumFrameLength {
+                    return (match.record.localLocator, match.record.peerLocator, false, true)
+                }
                 guard !match.record.isIdentity else { return nil }
-                return (match.record.localLocator, match.record.peerLocator, false)
+                return (match.record.localLocator, match.record.peerLocator, false, false)
             }
             // The kernel talking to a Homeless peer from one of our
             // locators (a conversation it opened after a move): its
@@ -391,7 +413,7 @@ public final class ForwardingWorker: @unchecked Sendable {
                 return nil
             }
         }
-        return (match.record.peerIdentifier, match.record.localIdentifier, false)
+        return (match.record.peerIdentifier, match.record.localIdentifier, false, false)
     }
 
     /// A TCP SYN without ACK: the first packet of a new conversation.

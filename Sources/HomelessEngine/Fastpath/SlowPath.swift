@@ -197,10 +197,12 @@ final class SlowPath: @unchecked Sendable {
             return
         }
         if direction == .outbound {
-            // Sent to a peer whose addresses have all expired (the worker
-            // dropped it): answer the local sender (draft 2.2).
-            let answer = mobility.addressUnreachable(for: frame, wire: wire, now: now)
-            send(answer)
+            // Sent to a peer whose addresses have all expired (answer the
+            // local sender, draft 2.2), or a data packet to carry an offered
+            // Binding Update (2.2.1): the worker did not send it.
+            // or taken by the slow path for a piggybacked Binding Update.
+            send(mobility.outboundFrame(frame, wire: wire, now: now))
+            mobility.publishTranslations(to: translations)
             return
         }
         if direction == .inbound {
@@ -222,6 +224,17 @@ final class SlowPath: @unchecked Sendable {
             }
             if result.consumed {
                 counters.add(.signallingConsumed)
+                return
+            }
+            if let data = result.reinject, let sockets = reinjectors[wire] {
+                // Piggybacked Binding Updates applied; the data goes up
+                // without AH and the options, with the ULIDs.
+                do {
+                    try sockets.upper.send(data)
+                    counters.add(.puntedReinjected)
+                } catch {
+                    counters.drop(DropReason(.transmitRingFull))
+                }
                 return
             }
         }

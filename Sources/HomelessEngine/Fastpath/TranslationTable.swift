@@ -26,6 +26,9 @@ public struct TranslationRecord: Equatable, Sendable {
     /// 2.2): outbound packets are answered with ICMPv6 address unreachable
     /// instead of being sent.
     public var isPeerUnreachable = false
+    /// Binding Updates wait for a data packet to ride on (2.1.2, 2.2.1):
+    /// the workers hand small outbound packets to the slow path.
+    public var isPiggybackPending = false
 
     public init(localIdentifier: IPv6Address, peerIdentifier: IPv6Address, localLocator: IPv6Address,
                 peerLocator: IPv6Address, alternateLocalLocator: IPv6Address? = nil,
@@ -155,7 +158,8 @@ public final class TranslationTable: @unchecked Sendable {
             hl_store_relaxed_u64(base + 1 + index * 2, address.high)
             hl_store_relaxed_u64(base + 2 + index * 2, address.low)
         }
-        hl_store_relaxed_u64(base + 15, record?.isPeerUnreachable == true ? 1 : 0)
+        let flags: UInt64 = (record?.isPeerUnreachable == true ? 1 : 0) | (record?.isPiggybackPending == true ? 2 : 0)
+        hl_store_relaxed_u64(base + 15, flags)
         hl_store_release_u64(base, sequence &+ 2)
     }
 
@@ -267,7 +271,9 @@ public final class TranslationTable: @unchecked Sendable {
                 alternateLocalLocator: IPv6Address(high: hl_load_relaxed_u64(base + 9), low: hl_load_relaxed_u64(base + 10)),
                 alternatePeerLocator: IPv6Address(high: hl_load_relaxed_u64(base + 11), low: hl_load_relaxed_u64(base + 12)),
                 previousPeerLocator: IPv6Address(high: hl_load_relaxed_u64(base + 13), low: hl_load_relaxed_u64(base + 14)))
-            record.isPeerUnreachable = hl_load_relaxed_u64(base + 15) != 0
+            let flags = hl_load_relaxed_u64(base + 15)
+            record.isPeerUnreachable = flags & 1 != 0
+            record.isPiggybackPending = flags & 2 != 0
             hl_fence_acquire()
             guard hl_load_relaxed_u64(base) == start else { continue }
             if !record.peerIdentifier.isUnspecified, matches(record) { return TranslationMatch(record: record, slot: slot) }

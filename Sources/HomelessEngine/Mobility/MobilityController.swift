@@ -65,6 +65,9 @@ final class MobilityController {
     /// Per peer entry: the locator translations use now and the one before
     /// (packets from it may still be in flight after the peer moved).
     private var peerLocatorHistory: [HostCacheEntryID: (current: IPv6Address, previous: IPv6Address)] = [:]
+    /// Binding Updates offered for piggybacking, per peer (until a data
+    /// packet takes them or the state machine withdraws the offer).
+    private var piggybackOffers: [HostCacheEntryID: BindingUpdateSpec] = [:]
     /// Per peer entry: the wire its last packet arrived on, for a source
     /// address of no known wire.
     private var lastHeardWire: [HostCacheEntryID: Int] = [:]
@@ -195,6 +198,11 @@ final class MobilityController {
         /// consumed; false when it goes on to the kernel unchanged.
         var consumed = false
         var drop: SignallingDrop?
+        /// The data packet behind piggybacked Binding Updates, AH and
+        /// Destination Options removed and translated to the ULIDs: what
+        /// goes up to the kernel instead of the frame (whose AH the kernel
+        /// would not know).
+        var reinject: [UInt8]?
     }
 
     /// Verifies and applies a received Binding Update / Acknowledgement
@@ -280,7 +288,40 @@ final class MobilityController {
         }
         _ = hostCache.read { cache in cache.noteReceived(from: packet.source, entry: entry) }
         result.consumed = packet.upperLayerProtocol == .noNextHeader
+        if !result.consumed, !updates.isEmpty, let data = dataBehindPiggyback(frame, packet) {
+            statistics.piggybackedUpdatesReceived += 1
+            result.reinject = data
+        }
         return result
+    }
+
+    /// The data packet of a frame that carried Binding Updates on it
+    /// (IPv6 | AH | Destination Options | upper layer, as 2.2.1 sends
+    /// them): the two headers removed, Next Header and Payload Length
+    /// fixed, and the addresses translated to the ULIDs with the checksum
+    /// updated, as the workers do for every other packet of the peer. Nil
+    /// for any other layout (the frame then goes on unchanged).
+    private func dataBehindPiggyback(_ frame: UnsafeRawBufferPointer, _ packet: ParsedPacket) -> [UInt8]? {
+        let ipv6 = packet.ipv6Offset
+        guard packet.extensionHeaderCount == 2, packet.authenticationHeaderOffset == ipv6 + IPv6HeaderView.length,
+              let options = packet.destinationOptionsOffset, options > ipv6 + IPv6HeaderView.length,
+              let upper = packet.upperLayerOffset, upper > options, packet.packetEnd <= frame.count,
+              !packet.isFragment, packet.homeAddress == nil else { return nil }
+        let payload = packet.packetEnd - upper
+        var bytes = Array(frame[0..<(ipv6 + IPv6HeaderView.length)]) + Array(frame[upper..<packet.packetEnd])
+        bytes[ipv6 + IPv6HeaderView.Field.nextHeader] = packet.upperLayerProtocol.rawValue
+        bytes[ipv6 + IPv6HeaderView.Field.payloadLength] = UInt8(truncatingIfNeeded: payload >> 8)
+        bytes[ipv6 + IPv6HeaderView.Field.payloadLength + 1] = UInt8(truncatingIfNeeded: payload)
+        guard let stripped = bytes.withUnsafeBytes({ try? ParsedPacket.parse($0) }) else { return nil }
+        if let record = translations().first(where: {
+            $0.matchesInbound(source: stripped.source, destination: stripped.destination)
+        }) {
+            bytes.withUnsafeMutableBytes { buffer in
+                _ = LocatorTranslation.rewrite(buffer, packet: stripped, source: record.peerIdentifier,
+                                               destination: record.localIdentifier)
+            }
+        }
+        return bytes
     }
 
     /// Applies Binding Updates whose AH verified (draft 3.2.2): the Host
@@ -376,6 +417,7 @@ final class MobilityController {
         statistics.entriesRemoved += 1
         mobility.removePeer(entry)
         peerLocatorHistory[entry] = nil
+        piggybackOffers[entry] = nil
         lastHeardWire[entry] = nil
         awaitingReply = awaitingReply.filter { $0.value != entry }
         addressVerification.entryRemoved(entry)
@@ -412,6 +454,69 @@ final class MobilityController {
         statistics.addressUnreachableSent += 1
         return [SlowPathFrame(port: .upper, wire: wire, bytes: bytes)]
     }
+
+    // MARK: Outbound frames the workers hand over
+
+    /// An outbound frame the worker did not send: its peer is unreachable
+    /// (every address expired, draft 2.2) or a Binding Update offer waits
+    /// for a data packet (2.1.2, 2.2.1). The frame leaves translated, with
+    /// the offered Binding Updates in a Destination Options header under AH
+    /// when they fit, otherwise as it is; or it is answered with address
+    /// unreachable.
+    func outboundFrame(_ frame: UnsafeRawBufferPointer, wire: Int, now: MonotonicInstant) -> [SlowPathFrame] {
+        guard let packet = try? ParsedPacket.parse(frame), packet.ipv6Offset == 14, packet.packetEnd <= frame.count,
+              let record = translations().first(where: {
+                  $0.localIdentifier == packet.source && $0.peerIdentifier == packet.destination
+              }) else { return [] }
+        if record.isPeerUnreachable { return addressUnreachable(for: frame, wire: wire, now: now) }
+        // The frame as the worker would have sent it: checksum complete,
+        // addresses translated (RFC 1624 update).
+        var bytes = Array(frame[0..<packet.packetEnd])
+        bytes.withUnsafeMutableBytes { buffer in
+            ForwardingWorker.completeChecksum(in: buffer, of: packet)
+            _ = LocatorTranslation.rewrite(buffer, packet: packet, source: record.localLocator,
+                                           destination: record.peerLocator)
+        }
+        let unchanged = SlowPathFrame(port: .wire, wire: wire, bytes: bytes)
+        guard let entry = mobility.peers.first(where: {
+                  $0.value.localIdentifier == record.localIdentifier && $0.value.peerIdentifier == record.peerIdentifier
+              })?.key,
+              let spec = piggybackOffers[entry], spec.source == record.localLocator, spec.homeAddress == nil
+        else { return [unchanged] }
+        let ipv6 = Array(bytes[packet.ipv6Offset...])
+        guard let signalling = signed({ (association) throws(MobilitySignallingError) -> [UInt8]? in
+            var buffer = ipv6 + [UInt8](repeating: 0, count: Self.piggybackRoom)
+            var outcome: Result<Int, MobilitySignallingError> = .success(0)
+            buffer.withUnsafeMutableBytes { raw in
+                do throws(MobilitySignallingError) {
+                    outcome = .success(try MobilitySignallingPacket.piggyback(spec, onto: raw, packetLength: ipv6.count,
+                                                                              association: &association))
+                } catch {
+                    outcome = .failure(error)
+                }
+            }
+            switch outcome {
+            case .success(let length): return Array(buffer[0..<length])
+            case .failure(let error): throw error
+            }
+        }, peer: record.peerIdentifier, entry: entry), signalling.bytes.count <= Self.maximumPiggybackedPacket else {
+            return [unchanged]
+        }
+        piggybackOffers[entry] = nil
+        statistics.bindingUpdatesPiggybacked += 1
+        statistics.bindingUpdatesSent += 1
+        var frames = [SlowPathFrame(port: .kernelRouted, wire: signalling.wire, bytes: signalling.bytes)]
+        frames += perform(mobility.handle(.piggybackSent(firstSequence: spec.firstSequence), for: entry, now: now) ?? [],
+                          for: entry)
+        return frames
+    }
+
+    /// Room for AH and the Destination Options header of a piggybacked
+    /// Binding Update (nine Alternate Care-of Addresses at most).
+    static let piggybackRoom = 512
+    /// A piggybacked packet must still fit the IPv6 minimum MTU's
+    /// neighbour, a 1500-octet link (the workers hand over small packets only).
+    static let maximumPiggybackedPacket = 1500
 
     // MARK: Address events and timers
 
@@ -717,6 +822,7 @@ final class MobilityController {
                 guard let current = cache.entry(entry) else { return false }
                 return current.liveAddresses.isEmpty && !current.expiredAddresses.isEmpty
             }
+            unreachable.isPiggybackPending = piggybackOffers[entry] != nil
             records.append(unreachable)
         }
         return records
@@ -746,7 +852,7 @@ final class MobilityController {
         guard let peer = mobility.peers[entry]?.peerIdentifier else { return frames }
         for action in actions {
             switch action {
-            case .sendStandalone(var spec), .offerPiggyback(var spec):
+            case .sendStandalone(var spec):
                 // To where the peer's data goes (its verified locator), not
                 // to its ULID: after a move the ULID may be unreachable.
                 if let current = peerLocatorHistory[entry]?.current { spec.destination = current }
@@ -756,10 +862,15 @@ final class MobilityController {
                     frames.append(SlowPathFrame(port: .kernelRouted, wire: signalling.wire, bytes: signalling.bytes))
                     statistics.bindingUpdatesSent += 1
                 }
-                if case .offerPiggyback(let spec) = action {
-                    _ = mobility.handle(.piggybackSent(firstSequence: spec.firstSequence), for: entry, now: hostCache.now)
-                }
-            case .withdrawPiggybackOffer, .markCapability, .scheduleTimer:
+            case .offerPiggyback(let spec):
+                // Rides on the next small data packet to the peer (2.1.2,
+                // 2.2.1): the workers hand such packets here while the
+                // offer stands (the translation record says so); the state
+                // machine sends it standalone if none comes in time.
+                piggybackOffers[entry] = spec
+            case .withdrawPiggybackOffer:
+                piggybackOffers[entry] = nil
+            case .markCapability, .scheduleTimer:
                 break
             }
         }
@@ -818,8 +929,13 @@ struct MobilityStatistics: Equatable, Sendable {
          ("parameter-problems-ignored", parameterProblemsIgnored),
          ("addresses-expired", addressesExpired), ("addresses-purged", addressesPurged),
          ("entries-removed", entriesRemoved), ("address-unreachable-sent", addressUnreachableSent),
-         ("address-unreachable-rate-limited", addressUnreachableRateLimited)]
+         ("address-unreachable-rate-limited", addressUnreachableRateLimited),
+         ("binding-updates-piggybacked", bindingUpdatesPiggybacked),
+         ("piggybacked-updates-received", piggybackedUpdatesReceived)]
     }
+
+    var bindingUpdatesPiggybacked: UInt64 = 0
+    var piggybackedUpdatesReceived: UInt64 = 0
 
     var addressesExpired: UInt64 = 0
     var addressesPurged: UInt64 = 0
