@@ -27,13 +27,18 @@
 #            generator included: comparable across the three, noisy on a
 #            shared machine.
 #
+# CPUs: trafgen pins its one process to CPU 0 itself; every forwarder runs
+# pinned to FWD_CPU (default: the last CPU), so generator and forwarder
+# never share a core (the engine with --no-pin under taskset, its threads
+# inherit the mask).
+#
 # Memory: with MEMORY_SECONDS=N (e.g. 60) the engine, after its case, is
 # left idle for a few seconds and then offered RATE pps for N seconds while
 # its VmRSS (/proc/PID/status) is sampled every MEMORY_INTERVAL (5) seconds.
 #
 # usage: [HOMELESS=path] [FWD_RING=path/to/ring_forwarder.c|binary] [RING_MODE=mmsg|ring]
 #        [NETSNIFF=1] [MEMORY_SECONDS=60] [MEMORY_INTERVAL=5] [RATE=200000]
-#        [DURATION=5] [SIZE=128] [WORKERS=1] Bench/throughput/run.sh
+#        [DURATION=5] [SIZE=128] [WORKERS=1] [FWD_CPU=n] [ENGINE_ARGS="--rx-blocks N ..."] Bench/throughput/run.sh
 # RATE=0 sends as fast as trafgen can. Needs root, trafgen, iproute2, ethtool.
 set -euo pipefail
 
@@ -47,12 +52,13 @@ RING_MODE="${RING_MODE:-}"
 NETSNIFF="${NETSNIFF:-0}"
 MEMORY_SECONDS="${MEMORY_SECONDS:-0}"
 MEMORY_INTERVAL="${MEMORY_INTERVAL:-5}"
+FWD_CPU="${FWD_CPU:-$(( $(nproc) - 1 ))}"
 P="hlbench$$"
 WORK="$(mktemp -d)"
 FORWARDER=""
 
 [[ $(id -u) -eq 0 ]] || { echo "run.sh: needs root" >&2; exit 77; }
-for tool in trafgen ip ethtool; do
+for tool in trafgen ip ethtool taskset; do
     command -v "$tool" >/dev/null || { echo "run.sh: $tool is not installed" >&2; exit 77; }
 done
 
@@ -169,7 +175,7 @@ if [[ -n "$RING" ]]; then
     # ip netns exec execs the forwarder: $! is its PID (for schedstat).
     ring_args=(-i in0 -o out0 -d "$S0")
     [[ -n "$RING_MODE" ]] && ring_args+=(-t "$RING_MODE")
-    ip netns exec "$(ns dut)" "$RING" "${ring_args[@]}" >"$WORK/ring.out" 2>&1 &
+    ip netns exec "$(ns dut)" taskset -c "$FWD_CPU" "$RING" "${ring_args[@]}" >"$WORK/ring.out" 2>&1 &
     FORWARDER=$!
     sleep 0.5
     measure "ring${RING_MODE:+-$RING_MODE}" sink s0 2001:db8:20::2
@@ -187,7 +193,7 @@ if [[ "$NETSNIFF" == 1 ]] && command -v netsniff-ng >/dev/null; then
     in_ns dut sysctl -qw net.ipv6.conf.in0.disable_ipv6=1
     # --no-sock-mem: the namespace cannot raise net.core.*mem; -S: a ring
     # that fits the default socket memory limits.
-    ip netns exec "$(ns dut)" netsniff-ng --in in0 --out out0 --silent --no-sock-mem -S 16MiB \
+    ip netns exec "$(ns dut)" taskset -c "$FWD_CPU" netsniff-ng --in in0 --out out0 --silent --no-sock-mem -S 16MiB \
         >"$WORK/netsniff.out" 2>&1 &
     FORWARDER=$!
     sleep 1
@@ -205,8 +211,8 @@ if [[ "$NETSNIFF" == 1 ]] && command -v netsniff-ng >/dev/null; then
 fi
 
 # 3. The engine in host mode on in0, frames to dut's own (moved) address.
-ip netns exec "$(ns dut)" "$HOMELESS" run --wire in0 --name bench --workers "$WORKERS" --busy-poll 0 \
-    --log-level warning >"$WORK/engine.log" 2>&1 &
+ip netns exec "$(ns dut)" taskset -c "$FWD_CPU" "$HOMELESS" run --wire in0 --name bench --workers "$WORKERS" \
+    --busy-poll 0 --no-pin --log-level warning ${ENGINE_ARGS:-} >"$WORK/engine.log" 2>&1 &
 FORWARDER=$!
 for _ in $(seq 100); do
     in_ns dut "$HOMELESS" show ports --name bench >/dev/null 2>&1 && break

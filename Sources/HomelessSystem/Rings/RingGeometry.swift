@@ -36,11 +36,16 @@ public struct RXRingGeometry: Hashable, Sendable {
         self.retireTimeoutMilliseconds = retireTimeoutMilliseconds
     }
 
-    /// 32 blocks of 256 KiB (8 MiB per socket): about 64 ms of buffering at
-    /// the 0.5 Mpps a veth pair sustains with small frames, 2 KiB frames for
-    /// a 1500-byte MTU, and 1 ms retirement so a handover is not delayed.
+    /// 256 blocks of 64 KiB (16 MiB per socket), 2 KiB frames for a
+    /// 1500-byte MTU, and 1 ms retirement so a handover is not delayed.
+    /// Many small blocks rather than few large ones: a block is handed over
+    /// when full or after 1 ms, so at moderate rates blocks leave partly
+    /// filled and the ring buffers (block count) milliseconds, not (size /
+    /// frame) frames. 256 blocks ride out a quarter second without the
+    /// worker; 32 blocks of 256 KiB lost 16 % of 200 kpps on a shared
+    /// 2-CPU machine where this loses nothing (docs/PERFORMANCE.md).
     public static let standard = RXRingGeometry(
-        blockSize: 256 * 1024, blockCount: 32, frameSize: 2048, retireTimeoutMilliseconds: 1)
+        blockSize: 64 * 1024, blockCount: 256, frameSize: 2048, retireTimeoutMilliseconds: 1)
 
     public var mappedLength: Int { Int(blockSize) * Int(blockCount) }
 
