@@ -150,6 +150,11 @@ public final class Engine: @unchecked Sendable {
     /// workers, moves the host's IPv6 configuration, opens the control
     /// socket. On failure everything done so far is undone.
     public func start() throws(EngineError) {
+        // A dead run of this engine on these interfaces (SIGKILL, crash)
+        // left the host's addresses on its veth pair: put them back first.
+        if geteuid() == 0 {
+            for names in configuration.wires { _ = try CrashedRunRecovery.recover(names, logger: logger) }
+        }
         let snapshots = try Self.validate(configuration)
         // Claim the name first: a second engine of the same name must fail
         // before it touches the host.
@@ -163,6 +168,7 @@ public final class Engine: @unchecked Sendable {
         do throws(EngineError) {
             for (index, names) in configuration.wires.enumerated() {
                 try UpperPort.create(names, snapshot: snapshots[index], journal: journal)
+                CrashedRunRecovery.claim(names, snapshot: snapshots[index], journal: journal)
                 try openLanes(wireNumber: index, names: names, snapshot: snapshots[index])
             }
             try startThreads(snapshots: snapshots)

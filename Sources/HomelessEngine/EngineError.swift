@@ -25,7 +25,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible, Sendable {
         case .noSuchInterface(let name): "no interface named '\(name)' in this network namespace"
         case .notEthernet(let name): "interface '\(name)' is not an Ethernet interface"
         case .invalidInterfaceName(let name): "'\(name)' is not a valid interface name (1 to 15 characters, distinct names)"
-        case .interfaceExists(let name): "interface '\(name)' already exists (another engine, or a crashed run: remove it with `ip link del \(name)`)"
+        case .interfaceExists(let name): "interface '\(name)' already exists and is not a leftover of a crashed run of this engine (another engine, or someone else's: remove it with `ip link del \(name)` or choose --upper-name)"
         case .duplicateWire(let name): "interface '\(name)' is given more than once"
         case .missingTool(let name): "'\(name)' is not installed (host mode needs iproute2 and ethtool)"
         case .invalidOption(let message): message

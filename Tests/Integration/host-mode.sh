@@ -243,9 +243,24 @@ check "counters balance after the overrun" counters_balance mn
 
 stop_engine mn TERM
 check "engine on mn exits 0 again" test $? -eq 0
+
+# --- a crashed run --------------------------------------------------------------
+# SIGKILL leaves hl0 with mn's addresses and lnk-a without IPv6; the next
+# run finds its own dead claim, puts everything back and starts.
+check "engine starts on mn again" start_engine mn lnk-a --workers 1
+kill -KILL "${ENGINE_PID[mn]}"
+wait "${ENGINE_PID[mn]}" 2>/dev/null
+unset 'ENGINE_PID[mn]'
+check "the killed run left hl0 behind with mn's address" \
+    bash -c "ip netns exec hl-$LAB_ID-mn ip -6 addr show dev hl0 2>/dev/null | grep -q 2001:db8:a::10"
+check "the next run removes the leftovers and starts" start_engine mn lnk-a --workers 1
+check "it logs the recovery" grep -q 'removed the leftovers of a crashed run' "$WORK/mn.log"
+check "ping6 through the engine after the recovery" ping6_ok 2001:db8:c::20 2
+stop_engine mn TERM
+check "engine on mn exits 0 after the recovery" test $? -eq 0
 stop_engine cn INT
 check "engine on cn exits 0 on SIGINT" test $? -eq 0
-check "mn restored exactly after the second run" same_as mn "$WORK/mn.before"
+check "mn restored exactly after the runs, the crashed one included" same_as mn "$WORK/mn.before"
 check "cn restored exactly" same_as cn "$WORK/cn.before"
 check "lab works without engines" ping6_ok 2001:db8:c::20 2
 

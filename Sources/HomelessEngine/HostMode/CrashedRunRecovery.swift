@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HomelessSystem
+import Logging
+
+/// A run of host mode that died without restoring (SIGKILL, a crash) leaves
+/// its veth pair behind, holding the host's addresses and routes, and the
+/// wire with IPv6 disabled. Each run claims its kernel-side interface in a
+/// file, `/run/homeless/<network namespace inode>-<kernel side>.pid`
+/// (every namespace has its own `hl0`), holding its process id; the
+/// journal removes the claim on a clean stop. At start-up a kernel side
+/// that exists with a claim whose process is gone is a leftover of this
+/// engine: its addresses and routes go back to the wire, IPv6 is enabled
+/// on the wire again, and the veth pair is deleted. An interface without a
+/// claim, or claimed by a live process, is left alone (start-up then
+/// reports it exists).
+enum CrashedRunRecovery {
+    static let directory = "/run/homeless"
+
+    /// The claim file for `kernelSide` in the calling thread's network namespace.
+    static func claimPath(kernelSide: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let length = readlink("/proc/self/ns/net", &buffer, buffer.count - 1)
+        guard length > 0 else { return nil }
+        let target = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // "net:[4026531840]"
+        let inode = target.filter(\.isNumber)
+        guard !inode.isEmpty else { return nil }
+        return "\(directory)/\(inode)-\(kernelSide).pid"
+    }
+
+    /// Records this process as the owner of the wire's upper port, with
+    /// the wire's settings host mode is about to change (called before
+    /// `UpperPort.takeOver`); the journal removes the claim when the run
+    /// ends cleanly.
+    static func claim(_ names: HostModeWire, snapshot: WireSnapshot, journal: HostChangeJournal) {
+        guard let path = claimPath(kernelSide: names.kernelSide) else { return }
+        _ = mkdir(directory, 0o755)
+        var text = "\(getpid())\n"
+        text += "disable_ipv6=\(snapshot.disableIPv6)\n"
+        text += "allmulticast=\(snapshot.link.isAllMulticast ? "on" : "off")\n"
+        for (feature, name) in [("generic-receive-offload", "gro"), ("large-receive-offload", "lro")] {
+            text += "\(name)=\(UpperPort.offloadIsOn(feature, of: names.wire) ? "on" : "off")\n"
+        }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            journal.logger.warning("could not record the upper port's owner", metadata: ["file": "\(path)"])
+            return
+        }
+        _ = text.utf8CString.withUnsafeBufferPointer { write(descriptor, $0.baseAddress, text.utf8.count) }
+        close(descriptor)
+        journal.record("owner of \(names.kernelSide) recorded in \(path)") { _ = unlink(path) }
+    }
+
+    /// The process id in the claim of `kernelSide` and the wire settings
+    /// recorded with it, if there is a claim.
+    static func claimant(kernelSide: String) -> (pid: pid_t, settings: [String: String])? {
+        guard let path = claimPath(kernelSide: kernelSide),
+              let bytes = try? WholeFileReader.read(path: path, limit: 4096) else { return nil }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+        guard let first = lines.first, let pid = pid_t(first), pid > 0 else { return nil }
+        var settings: [String: String] = [:]
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { settings[String(parts[0])] = String(parts[1]) }
+        }
+        return (pid, settings)
+    }
+
+    /// Undoes what a dead run of this engine left on `names`; true when
+    /// there was such a run. Throws when the leftovers could not be removed.
+    static func recover(_ names: HostModeWire, logger: Logger) throws(EngineError) -> Bool {
+        guard InterfaceConfiguration.linkExists(names.kernelSide),
+              let (pid, settings) = claimant(kernelSide: names.kernelSide),
+              let path = claimPath(kernelSide: names.kernelSide)
+        else { return false }
+        if kill(pid, 0) == 0 || errno != ESRCH { return false }  // the owner still runs
+        let addresses: [InterfaceAddress]
+        let routes: [InterfaceRoute]
+        do {
+            addresses = try InterfaceConfiguration.globalAddresses(of: names.kernelSide)
+            routes = try InterfaceConfiguration.routes(through: names.kernelSide)
+            try UpperPort.ip.check(["link", "del", names.kernelSide])
+            if InterfaceConfiguration.linkExists(names.wire) {
+                try InterfaceConfiguration.setIPv6Setting("disable_ipv6", of: names.wire,
+                                                          to: settings["disable_ipv6"] ?? "0")
+                if settings["allmulticast"] == "off" {
+                    try UpperPort.ip.check(["link", "set", "dev", names.wire, "allmulticast", "off"])
+                }
+                for name in ["gro", "lro"] where settings[name] == "on" {
+                    _ = UpperPort.ethtool.run(["-K", names.wire, name, "on"])
+                }
+            }
+        } catch {
+            throw .hostConfiguration("removing the leftovers of a crashed run on \(names.wire): \(error)")
+        }
+        var failures: [String] = []
+        for address in addresses.reversed() where !address.isKernelGenerated {
+            let outcome = UpperPort.ip.run(address.addArguments(device: names.wire))
+            if !outcome.succeeded && !outcome.errorOutput.contains("File exists") { failures.append(address.prefix) }
+        }
+        for route in routes where !route.isKernelManaged && !route.isMultipath {
+            let outcome = UpperPort.ip.run(route.addArguments(device: names.wire))
+            if !outcome.succeeded && !outcome.errorOutput.contains("File exists") {
+                failures.append(route.words.joined(separator: " "))
+            }
+        }
+        _ = unlink(path)
+        logger.notice("removed the leftovers of a crashed run", metadata: [
+            "wire": "\(names.wire)", "kernel-side": "\(names.kernelSide)", "process": "\(pid)",
+            "addresses": "\(addresses.filter { !$0.isKernelGenerated }.map(\.prefix))",
+            "routes": "\(routes.filter { !$0.isKernelManaged && !$0.isMultipath }.count)",
+            "not-restored": "\(failures)",
+        ])
+        return true
+    }
+}
