@@ -30,8 +30,11 @@ import HomelessWire
 
         // A worker hands over the next small data packet to cn.
         let data = Self.udpFrame(from: MobilityControllerTests.mnOld, to: MobilityControllerTests.cn)
-        let sent = data.withUnsafeBytes { mn.controller.outboundFrame($0, wire: 0, now: mn.now) }
-        let piggybacked = try #require(sent.first)
+        let sent = data.withUnsafeBytes {
+            mn.controller.outboundFrame($0, wire: 0, records: mn.controller.translations(), now: mn.now)
+        }
+        #expect(sent.offerTaken)
+        let piggybacked = try #require(sent.frames.first)
         #expect(piggybacked.port == .kernelRouted)
         let packet = try TranslationTests.parse(piggybacked.received)
         #expect(packet.authenticationHeaderOffset == 14 + 40)
@@ -66,12 +69,16 @@ import HomelessWire
         let mn = try Node(local: MobilityControllerTests.mnOld), cn = try Node(local: MobilityControllerTests.cn)
         _ = try MobilityControllerTests().handshake(mn, cn)
         let data = Self.udpFrame(from: MobilityControllerTests.mnOld, to: MobilityControllerTests.cn)
-        let sent = data.withUnsafeBytes { mn.controller.outboundFrame($0, wire: 0, now: mn.now) }
-        #expect(sent.count == 1)
-        #expect(sent.first?.port == .wire)
-        #expect(try TranslationTests.checksumIsExact(try #require(sent.first?.bytes), protocol: .udp))
+        let records = mn.controller.translations()
+        let sent = data.withUnsafeBytes { mn.controller.outboundFrame($0, wire: 0, records: records, now: mn.now) }
+        #expect(sent.frames.count == 1)
+        #expect(!sent.offerTaken)
+        #expect(sent.frames.first?.port == .wire)
+        #expect(try TranslationTests.checksumIsExact(try #require(sent.frames.first?.bytes), protocol: .udp))
         // A frame of no peer is ignored.
         let stranger = Self.udpFrame(from: MobilityControllerTests.mnOld, to: TranslationTests.address("2001:db8:e::1"))
-        #expect(stranger.withUnsafeBytes { mn.controller.outboundFrame($0, wire: 0, now: mn.now) }.isEmpty)
+        #expect(stranger.withUnsafeBytes {
+            mn.controller.outboundFrame($0, wire: 0, records: records, now: mn.now)
+        }.frames.isEmpty)
     }
 }

@@ -340,13 +340,13 @@ public final class ForwardingWorker: @unchecked Sendable {
         counters.add(direction == .inbound ? .inboundForwarded : .outboundForwarded)
     }
 
-    /// The addresses a frame leaves with when its peer is translated
-    /// (DESIGN: ULIDs and locators): outbound the kernel's identifiers
-    /// become the current locators, inbound the locators become the
-    /// identifiers the kernel's connection knows. Nil: send unchanged (no
-    /// translation, the wire addresses are the identifiers, or an inbound
-    /// TCP/UDP flow of a conversation the kernels opened between the
-    /// locators themselves: "Flow marks" in `TranslationTable`).
+    /// What becomes of a frame's addresses (DESIGN: ULIDs and locators):
+    /// outbound the kernel's identifiers become the current locators,
+    /// inbound the locators become the identifiers the kernel's connection
+    /// knows. `unchanged`: no translation, the wire addresses are the
+    /// identifiers, or an inbound TCP/UDP flow of a conversation the
+    /// kernels opened between the locators themselves ("Flow marks" in
+    /// `TranslationTable`).
     enum TranslationDecision {
         case unchanged
         case rewrite(source: IPv6Address, destination: IPv6Address)
@@ -364,29 +364,20 @@ public final class ForwardingWorker: @unchecked Sendable {
     @inline(__always)
     func translation(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket,
                      direction: FrameDirection) -> TranslationDecision {
-        guard let addresses = translatedAddresses(bytes, packet, direction: direction) else { return .unchanged }
-        if direction == .outbound && addresses.peerUnreachable { return .peerUnreachable }
-        guard let source = addresses.source, let destination = addresses.destination else { return .unchanged }
-        if addresses.carriesBindingUpdate { return .carryBindingUpdate(source: source, destination: destination) }
-        return .rewrite(source: source, destination: destination)
-    }
-
-    @inline(__always)
-    func translatedAddresses(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket, direction: FrameDirection)
-        -> (source: IPv6Address?, destination: IPv6Address?, peerUnreachable: Bool, carriesBindingUpdate: Bool)? {
         if direction == .outbound {
             let bit = Self.flowBit(bytes, packet, localIsSource: true)
             if let match = translations.matchOutbound(source: packet.source, destination: packet.destination) {
-                if match.record.isPeerUnreachable { return (nil, nil, true, false) }
+                let record = match.record
+                if record.isPeerUnreachable { return .peerUnreachable }
                 if let bit { translations.noteFlow(.identifiers, slot: match.slot, bit: bit) }
                 // A small steady-path packet can carry the offered Binding
                 // Updates (2.2.1); a full-size one could not grow by them.
-                if match.record.isPiggybackPending, packet.extensionHeaderCount == 0, !packet.isFragment,
+                if record.isPiggybackPending, packet.extensionHeaderCount == 0, !packet.isFragment,
                    bytes.count + Self.piggybackHeadroom <= maximumFrameLength {
-                    return (match.record.localLocator, match.record.peerLocator, false, true)
+                    return .carryBindingUpdate(source: record.localLocator, destination: record.peerLocator)
                 }
-                guard !match.record.isIdentity else { return nil }
-                return (match.record.localLocator, match.record.peerLocator, false, false)
+                guard !record.isIdentity else { return .unchanged }
+                return .rewrite(source: record.localLocator, destination: record.peerLocator)
             }
             // The kernel talking to a Homeless peer from one of our
             // locators (a conversation it opened after a move): its
@@ -394,26 +385,26 @@ public final class ForwardingWorker: @unchecked Sendable {
             if let bit, let match = translations.matchLocatorConversation(source: packet.source, destination: packet.destination) {
                 translations.noteFlow(.locators, slot: match.slot, bit: bit)
             }
-            return nil
+            return .unchanged
         }
         // Inbound the packet may use an alternate locator of the record,
         // so compare its own addresses with the identifiers.
         guard let match = translations.matchInbound(source: packet.source, destination: packet.destination),
               packet.source != match.record.peerIdentifier || packet.destination != match.record.localIdentifier
-        else { return nil }
+        else { return .unchanged }
         if let bit = Self.flowBit(bytes, packet, localIsSource: false),
            !translations.hasFlow(.identifiers, slot: match.slot, bit: bit) {
             if translations.hasFlow(.locators, slot: match.slot, bit: bit) {
                 counters.add(.newFlowsNotTranslated)
-                return nil
+                return .unchanged
             }
             if Self.isConnectionRequest(bytes, packet) {
                 translations.noteFlow(.locators, slot: match.slot, bit: bit)
                 counters.add(.newFlowsNotTranslated)
-                return nil
+                return .unchanged
             }
         }
-        return (match.record.peerIdentifier, match.record.localIdentifier, false, false)
+        return .rewrite(source: match.record.peerIdentifier, destination: match.record.localIdentifier)
     }
 
     /// A TCP SYN without ACK: the first packet of a new conversation.

@@ -201,8 +201,9 @@ final class SlowPath: @unchecked Sendable {
             // local sender, draft 2.2), or a data packet to carry an offered
             // Binding Update (2.2.1): the worker did not send it.
             // or taken by the slow path for a piggybacked Binding Update.
-            send(mobility.outboundFrame(frame, wire: wire, now: now))
-            mobility.publishTranslations(to: translations)
+            let outcome = mobility.outboundFrame(frame, wire: wire, records: translations.publishedRecords, now: now)
+            send(outcome.frames)
+            if outcome.offerTaken { mobility.publishTranslations(to: translations) }
             return
         }
         if direction == .inbound {

@@ -95,17 +95,7 @@ enum CrashedRunRecovery {
         } catch {
             throw .hostConfiguration("removing the leftovers of a crashed run on \(names.wire): \(error)")
         }
-        var failures: [String] = []
-        for address in addresses.reversed() where !address.isKernelGenerated {
-            let outcome = UpperPort.ip.run(address.addArguments(device: names.wire))
-            if !outcome.succeeded && !outcome.errorOutput.contains("File exists") { failures.append(address.prefix) }
-        }
-        for route in routes where !route.isKernelManaged && !route.isMultipath {
-            let outcome = UpperPort.ip.run(route.addArguments(device: names.wire))
-            if !outcome.succeeded && !outcome.errorOutput.contains("File exists") {
-                failures.append(route.words.joined(separator: " "))
-            }
-        }
+        let failures = UpperPort.putBack(addresses: addresses, routes: routes, on: names.wire)
         _ = unlink(path)
         logger.notice("removed the leftovers of a crashed run", metadata: [
             "wire": "\(names.wire)", "kernel-side": "\(names.kernelSide)", "process": "\(pid)",

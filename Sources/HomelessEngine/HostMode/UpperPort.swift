@@ -211,22 +211,32 @@ enum UpperPort {
     /// addresses in their original order and flags, the routes word for word.
     static func restoreWire(_ names: HostModeWire, snapshot: WireSnapshot, logger: Logger) throws {
         try InterfaceConfiguration.setIPv6Setting("disable_ipv6", of: names.wire, to: snapshot.disableIPv6)
+        let failures = putBack(addresses: snapshot.addresses, routes: snapshot.routes, on: names.wire)
+        if !failures.isEmpty {
+            throw EngineError.hostConfiguration(failures.joined(separator: "; "))
+        }
+    }
+
+    /// Adds the addresses host mode moves (not the kernel-generated ones)
+    /// in reverse listing order, so they list in the same order, and the
+    /// routes it moves (not the kernel-managed or multipath ones) word for
+    /// word, on `device`. One already there is not a failure; returns
+    /// what could not be added, with the kernel's message.
+    static func putBack(addresses: [InterfaceAddress], routes: [InterfaceRoute], on device: String) -> [String] {
         var failures: [String] = []
-        for address in snapshot.addresses.reversed() where !address.isKernelGenerated {
-            let outcome = ip.run(address.addArguments(device: names.wire))
+        for address in addresses.reversed() where !address.isKernelGenerated {
+            let outcome = ip.run(address.addArguments(device: device))
             if !outcome.succeeded && !outcome.errorOutput.contains("File exists") {
                 failures.append("address \(address.prefix): \(outcome.errorOutput)")
             }
         }
-        for route in snapshot.routes where !route.isKernelManaged && !route.isMultipath {
-            let outcome = ip.run(route.addArguments())
+        for route in routes where !route.isKernelManaged && !route.isMultipath {
+            let outcome = ip.run(route.addArguments(device: device))
             if !outcome.succeeded && !outcome.errorOutput.contains("File exists") {
                 failures.append("route \(route.words.joined(separator: " ")): \(outcome.errorOutput)")
             }
         }
-        if !failures.isEmpty {
-            throw EngineError.hostConfiguration(failures.joined(separator: "; "))
-        }
+        return failures
     }
 }
 

@@ -242,17 +242,9 @@ final class MobilityController {
             result.drop = .malformedSignalling
             return result
         }
-        var updates: [BindingUpdate] = []
-        var acknowledgements: [BindingAcknowledgement] = []
-        var bindingRequested = false
-        for option in options.options {
-            switch option {
-            case .bindingUpdate(let update): updates.append(update)
-            case .bindingAcknowledgement(let acknowledgement): acknowledgements.append(acknowledgement)
-            case .bindingRequest: bindingRequested = true
-            case .homeAddress, .other: break
-            }
-        }
+        let messages = MobilityMessages(options)
+        let updates = messages.updates, acknowledgements = messages.acknowledgements
+        let bindingRequested = messages.bindingRequested
         let identifier = packet.homeAddress ?? packet.source
         let entry: HostCacheEntryID
         if let match = hostCache.read({ $0.foreignMatch(for: identifier) }) {
@@ -462,13 +454,17 @@ final class MobilityController {
     /// for a data packet (2.1.2, 2.2.1). The frame leaves translated, with
     /// the offered Binding Updates in a Destination Options header under AH
     /// when they fit, otherwise as it is; or it is answered with address
-    /// unreachable.
-    func outboundFrame(_ frame: UnsafeRawBufferPointer, wire: Int, now: MonotonicInstant) -> [SlowPathFrame] {
+    /// unreachable. `records` are the translations the workers hold (the
+    /// table's published records): the frame is judged as the worker
+    /// judged it. `offerTaken` tells the caller to publish the
+    /// translations again (the record's offer mark is gone).
+    func outboundFrame(_ frame: UnsafeRawBufferPointer, wire: Int, records: [TranslationRecord],
+                       now: MonotonicInstant) -> (frames: [SlowPathFrame], offerTaken: Bool) {
         guard let packet = try? ParsedPacket.parse(frame), packet.ipv6Offset == 14, packet.packetEnd <= frame.count,
-              let record = translations().first(where: {
+              let record = records.first(where: {
                   $0.localIdentifier == packet.source && $0.peerIdentifier == packet.destination
-              }) else { return [] }
-        if record.isPeerUnreachable { return addressUnreachable(for: frame, wire: wire, now: now) }
+              }) else { return ([], false) }
+        if record.isPeerUnreachable { return (addressUnreachable(for: frame, wire: wire, now: now), false) }
         // The frame as the worker would have sent it: checksum complete,
         // addresses translated (RFC 1624 update).
         var bytes = Array(frame[0..<packet.packetEnd])
@@ -482,7 +478,7 @@ final class MobilityController {
                   $0.value.localIdentifier == record.localIdentifier && $0.value.peerIdentifier == record.peerIdentifier
               })?.key,
               let spec = piggybackOffers[entry], spec.source == record.localLocator, spec.homeAddress == nil
-        else { return [unchanged] }
+        else { return ([unchanged], false) }
         let ipv6 = Array(bytes[packet.ipv6Offset...])
         guard let signalling = signed({ (association) throws(MobilitySignallingError) -> [UInt8]? in
             var buffer = ipv6 + [UInt8](repeating: 0, count: Self.piggybackRoom)
@@ -500,7 +496,7 @@ final class MobilityController {
             case .failure(let error): throw error
             }
         }, peer: record.peerIdentifier, entry: entry), signalling.bytes.count <= Self.maximumPiggybackedPacket else {
-            return [unchanged]
+            return ([unchanged], false)
         }
         piggybackOffers[entry] = nil
         statistics.bindingUpdatesPiggybacked += 1
@@ -508,7 +504,7 @@ final class MobilityController {
         var frames = [SlowPathFrame(port: .kernelRouted, wire: signalling.wire, bytes: signalling.bytes)]
         frames += perform(mobility.handle(.piggybackSent(firstSequence: spec.firstSequence), for: entry, now: now) ?? [],
                           for: entry)
-        return frames
+        return (frames, true)
     }
 
     /// Room for AH and the Destination Options header of a piggybacked
@@ -588,15 +584,8 @@ final class MobilityController {
             statistics.message3TrailersIgnored += 1
             return []
         }
-        var updates: [BindingUpdate] = []
-        var homeAddress: IPv6Address?
-        for option in options.options {
-            switch option {
-            case .bindingUpdate(let update): updates.append(update)
-            case .homeAddress(let address): homeAddress = address
-            case .bindingAcknowledgement, .bindingRequest, .other: break
-            }
-        }
+        let messages = MobilityMessages(options)
+        let updates = messages.updates, homeAddress = messages.homeAddress
         let identifier = homeAddress ?? header.source
         guard !updates.isEmpty, let match = hostCache.read({ $0.foreignMatch(for: identifier) }) else {
             statistics.message3TrailersIgnored += 1
@@ -908,6 +897,28 @@ final class MobilityController {
 
     private func outboundSPI(for destination: IPv6Address) -> UInt32? {
         securityAssociations.outbound(entry: nil, destination: destination)?.spi
+    }
+}
+
+/// The Mobile IPv6 options of one Destination Options header, sorted by
+/// kind (draft section 3.2): what both received signalling and the
+/// Binding Update behind handshake message 3 are read through.
+struct MobilityMessages {
+    var updates: [BindingUpdate] = []
+    var acknowledgements: [BindingAcknowledgement] = []
+    var bindingRequested = false
+    var homeAddress: IPv6Address?
+
+    init(_ header: DestinationOptionsHeader) {
+        for option in header.options {
+            switch option {
+            case .bindingUpdate(let update): updates.append(update)
+            case .bindingAcknowledgement(let acknowledgement): acknowledgements.append(acknowledgement)
+            case .bindingRequest: bindingRequested = true
+            case .homeAddress(let address): homeAddress = address
+            case .other: break
+            }
+        }
     }
 }
 
