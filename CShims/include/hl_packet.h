@@ -43,6 +43,10 @@ enum {
     HL_PACKET_FANOUT_FLAG_DEFRAG = PACKET_FANOUT_FLAG_DEFRAG,
     HL_PACKET_FANOUT_FLAG_ROLLOVER = PACKET_FANOUT_FLAG_ROLLOVER,
     HL_PACKET_FANOUT_FLAG_UNIQUEID = PACKET_FANOUT_FLAG_UNIQUEID,
+    /// Linux 4.20 uapi; the libc's copy of if_packet.h predates it. A
+    /// fanout group registers its own packet hook, so a member's
+    /// PACKET_IGNORE_OUTGOING has no effect on it: the group needs this flag.
+    HL_PACKET_FANOUT_FLAG_IGNORE_OUTGOING = 0x4000,
     /// Alignment the kernel applies to frame sizes and header lengths.
     HL_TPACKET_ALIGNMENT = TPACKET_ALIGNMENT,
 };

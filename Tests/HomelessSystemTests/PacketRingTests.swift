@@ -145,6 +145,50 @@ struct PacketRingTests {
         #expect(Set(memberOfFlow.values).count == 2)
     }
 
+    /// A fanout group registers its own packet hook: without
+    /// PACKET_FANOUT_FLAG_IGNORE_OUTGOING its members would receive every
+    /// frame the host sends on the interface, although each set
+    /// PACKET_IGNORE_OUTGOING (the kernel's own signalling on a wire under
+    /// classifier steering came back as `not-for-host` drops).
+    @Test func fanoutMembersIgnoreOutgoingFrames() throws {
+        let namespace = try VethNamespace(ipv6: true)
+        let group = FanoutGroup(id: UInt16(truncatingIfNeeded: getpid() &+ 7), mode: .hash)
+        let (members, receiver) = try namespace.inside {
+            let members = try (0..<2).map { _ in
+                // Every EtherType, as a wire port binds: only such taps see
+                // outgoing frames at all.
+                try PacketRXRing(configuration: PacketRXConfiguration(
+                    interfaceIndex: try NetworkNamespace.interfaceIndex(named: "v0"), fanout: group))
+            }
+            let receiver = try PacketRXRing(configuration: PacketRXConfiguration(
+                interfaceIndex: try NetworkNamespace.interfaceIndex(named: "v1"), etherType: 0x86dd))
+            return (members, receiver)
+        }
+        // The host's own stack sends (a packet socket's frames bypass the
+        // taps), unicast (multicast would also loop back in as received).
+        _ = try namespace.exec(["ip", "addr", "add", "2001:db8:77::1/64", "dev", "v0", "nodad"])
+        // A neighbour that is not local (both ends share the namespace).
+        _ = try namespace.exec(["ip", "neigh", "add", "2001:db8:77::9", "lladdr", "02:00:00:00:00:09", "dev", "v0",
+                                "nud", "permanent"])
+        _ = try namespace.exec(["python3", "-c", """
+            import socket
+            s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s.bind(("2001:db8:77::1", 0))
+            for _ in range(16): s.sendto(b"x", ("2001:db8:77::9", 9))
+            """])
+        // Only the datagrams count: both stacks also send MLD and ND.
+        func datagrams(_ frames: [[UInt8]]) -> Int {
+            frames.filter { $0.count >= 58 && $0[20] == 17 && $0[56] == 0 && $0[57] == 9 }.count
+        }
+        // They left: the other end has them all; the members saw none.
+        let arrived = datagrams(try receiveFrames(from: receiver, count: 1000, timeout: .milliseconds(400)))
+        #expect(arrived == 16, "\(arrived) datagrams arrived")
+        for member in members {
+            let seen = datagrams(try receiveFrames(from: member, count: 1000, timeout: .milliseconds(100)))
+            #expect(seen == 0, "a member saw \(seen) outgoing datagrams")
+        }
+    }
+
     @Test func missingInterfaceIsATypedError() throws {
         let namespace = try VethNamespace()
         #expect(throws: SyscallError(step: .interfaceIndex, errno: 19)) {

@@ -78,7 +78,11 @@ public final class PacketRXRing {
             }
             if let group = configuration.fanout {
                 _ = try retryingInterrupts(.fanout) {
-                    hl_packet_join_fanout(fd, group.id, group.mode.kernelValue, group.kernelFlags)
+                    // The group's hook, not the socket's, decides whether
+                    // outgoing frames are seen (PACKET_IGNORE_OUTGOING alone
+                    // does not reach it).
+                    hl_packet_join_fanout(fd, group.id, group.mode.kernelValue, group.kernelFlags
+                        | (configuration.ignoreOutgoing ? UInt16(HL_PACKET_FANOUT_FLAG_IGNORE_OUTGOING) : 0))
                 }
             }
         } catch {
