@@ -1,6 +1,7 @@
 // hl_route.h - the kernel's routing side of host mode: an rtnetlink socket
-// that reports link and address changes, and a raw IPv6 socket whose
-// packets the kernel routes and resolves (next hop, neighbour) itself.
+// that reports link and address changes, a raw IPv6 socket whose packets
+// the kernel routes and resolves (next hop, neighbour) itself, and the
+// rtnetlink queries the slow path uses to resolve a next hop on its own.
 //
 // Like hl_packet.h: one system call per function, a non-negative result or
 // -errno, so Swift never reads a clobbered thread-local errno.
@@ -29,5 +30,25 @@ int hl_ipv6_raw_open(const char *device);
 /// Sends one complete IPv6 packet toward `destination` (16 octets: the
 /// packet's destination address, used for the route lookup).
 long hl_ipv6_raw_send(int fd, const void *packet, size_t length, const uint8_t *destination);
+
+/// Asks the kernel which route it would use for `destination` (16 octets)
+/// with socket mark `mark` (0: none), like `ip -6 route get ADDR mark M`:
+/// one RTM_GETROUTE request on a fresh NETLINK_ROUTE socket. Returns 0 and
+/// the outgoing interface; `out_gateway` is filled and `*out_has_gateway`
+/// is 1 when the route has a next-hop router, 0 when `destination` is
+/// on-link. Otherwise -errno, including the kernel's own answer
+/// (-ENETUNREACH: no route, -EHOSTUNREACH / -EACCES / -EINVAL: an
+/// unreachable, prohibit or blackhole route).
+int hl_route_lookup6(const uint8_t destination[16], uint32_t mark, int32_t *out_ifindex,
+                     uint8_t out_gateway[16], int *out_has_gateway);
+
+/// Finds `address` (16 octets) in the kernel's neighbour table for
+/// interface `ifindex` (an RTM_GETNEIGH dump, filtered by the kernel and
+/// again here). Returns 0 with its link-layer address and NUD_* state;
+/// -ENOENT when there is no entry or the entry has no link-layer address
+/// (INCOMPLETE, FAILED); -EMSGSIZE when the address is not 6 octets long
+/// (not Ethernet); otherwise -errno.
+int hl_neighbour_lookup6(int32_t ifindex, const uint8_t address[16], uint8_t out_lladdr[6],
+                         uint16_t *out_state);
 
 #endif

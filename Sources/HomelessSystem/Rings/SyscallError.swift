@@ -83,6 +83,8 @@ public enum SyscallStep: String, Sendable, Hashable {
     case threadName = "pthread_setname_np"
     case routeMonitor = "socket(NETLINK_ROUTE)"
     case routeMonitorReceive = "recv(NETLINK_ROUTE)"
+    case routeLookup = "RTM_GETROUTE"
+    case neighbourLookup = "RTM_GETNEIGH"
     case rawIPv6 = "socket(AF_INET6, IPPROTO_RAW)"
     case rawIPv6Send = "sendto(IPPROTO_RAW)"
     case wakeup = "eventfd"

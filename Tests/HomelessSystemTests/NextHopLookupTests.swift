@@ -1,0 +1,70 @@
+import Foundation
+import HomelessSystem
+import Testing
+
+struct NextHopLookupTests {
+    /// 2001:db8:<subnet>::<host>.
+    static func address(_ subnet: UInt8, _ host: UInt8) -> [UInt8] {
+        [0x20, 0x01, 0x0d, 0xb8, 0, subnet] + [UInt8](repeating: 0, count: 9) + [host]
+    }
+
+    @Test func usableStatesAreTheOnesWithAValidLinkLayerAddress() {
+        // NUD_* from linux/neighbour.h.
+        for usable: UInt16 in [0x02, 0x04, 0x08, 0x10, 0x40, 0x80] {
+            #expect(NextHopLookup.isUsable(state: usable), "state \(usable)")
+        }
+        for unusable: UInt16 in [0x00, 0x01, 0x20] {  // NONE, INCOMPLETE, FAILED
+            #expect(!NextHopLookup.isUsable(state: unusable), "state \(unusable)")
+        }
+    }
+
+    @Test func malformedAddressesAreRejected() {
+        #expect(throws: SyscallError(step: .routeLookup, errno: EINVAL)) {
+            try NextHopLookup.route(to: [0x20, 0x01])
+        }
+        #expect(throws: SyscallError(step: .neighbourLookup, errno: EINVAL)) {
+            try NextHopLookup.linkLayerAddress(of: [], interfaceIndex: 1)
+        }
+    }
+
+    /// v0 holds 2001:db8:1::1/64 and a route to 2001:db8:9::/64 via
+    /// 2001:db8:1::2; under fwmark 7, table 100 sends that prefix out of v1
+    /// (2001:db8:2::1/64) via 2001:db8:2::2. The namespace (VethNamespace)
+    /// is deleted when the test ends, failed or not.
+    @Test(.enabled(if: runningAsRoot, "network namespaces need root"))
+    func routesAndNeighboursComeFromTheKernelTables() throws {
+        let namespace = try VethNamespace(ipv6: true)
+        try namespace.exec(["ip", "-6", "addr", "add", "2001:db8:1::1/64", "dev", "v0", "nodad"])
+        try namespace.exec(["ip", "-6", "addr", "add", "2001:db8:2::1/64", "dev", "v1", "nodad"])
+        try namespace.exec(["ip", "-6", "route", "add", "2001:db8:9::/64", "via", "2001:db8:1::2", "dev", "v0"])
+        try namespace.exec(["ip", "-6", "route", "add", "2001:db8:9::/64", "via", "2001:db8:2::2", "dev", "v1", "table", "100"])
+        try namespace.exec(["ip", "-6", "rule", "add", "fwmark", "7", "lookup", "100"])
+        try namespace.exec(["ip", "-6", "neigh", "add", "2001:db8:1::2", "lladdr", "02:00:00:00:00:02",
+                            "nud", "permanent", "dev", "v0"])
+        // An entry still being resolved: present, but with no link-layer address.
+        try namespace.exec(["ip", "-6", "neigh", "add", "2001:db8:1::3", "nud", "incomplete", "dev", "v0"])
+        let v0 = try namespace.interfaceIndex("v0")
+        let v1 = try namespace.interfaceIndex("v1")
+
+        try namespace.inside { () throws -> Void in
+            #expect(try NextHopLookup.route(to: Self.address(9, 5))
+                == NextHop(interfaceIndex: v0, gateway: Self.address(1, 2)))
+            #expect(try NextHopLookup.route(to: Self.address(9, 5), mark: 7)
+                == NextHop(interfaceIndex: v1, gateway: Self.address(2, 2)))
+            #expect(try NextHopLookup.route(to: Self.address(1, 7)) == NextHop(interfaceIndex: v0, gateway: nil))
+            #expect(throws: SyscallError(step: .routeLookup, errno: ENETUNREACH)) {
+                try NextHopLookup.route(to: Self.address(0xff, 1))
+            }
+
+            let neighbour = try #require(try NextHopLookup.linkLayerAddress(of: Self.address(1, 2), interfaceIndex: v0))
+            #expect(neighbour.mac == [0x02, 0, 0, 0, 0, 0x02])
+            #expect(neighbour.state == 0x80)  // NUD_PERMANENT
+            #expect(NextHopLookup.isUsable(state: neighbour.state))
+            #expect(try NextHopLookup.linkLayerAddress(of: Self.address(1, 0x99), interfaceIndex: v0) == nil)
+            #expect(try NextHopLookup.linkLayerAddress(of: Self.address(1, 3), interfaceIndex: v0) == nil,
+                    "an INCOMPLETE entry has no address yet")
+            #expect(try NextHopLookup.linkLayerAddress(of: Self.address(1, 2), interfaceIndex: v1) == nil,
+                    "the entry belongs to v0 only")
+        }
+    }
+}
