@@ -184,7 +184,7 @@ import Testing
     }
 
     @Test func failingRunExitsWithStatusOne() throws {
-        var command = try #require(try HomelessCommand.parseAsRoot(["inspect", "/nonexistent/capture.pcap"]) as? InspectCommand)
+        let command = try #require(try HomelessCommand.parseAsRoot(["inspect", "/nonexistent/capture.pcap"]) as? InspectCommand)
         do {
             try command.run()
             Issue.record("run() should fail")
