@@ -46,6 +46,11 @@
 #define NEXT_ICMPV6 58
 #define NEXT_DESTINATION_OPTIONS 60
 #define NEXT_MOBILITY 135
+#define NEXT_TCP 6
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_RST 0x04
+#define TCP_FLAG_ACK 0x10
+#define PACKET_OUTGOING_ 4 /* linux/if_packet.h */
 
 #define DHCPV6_CLIENT_PORT 546
 #define DHCPV6_SERVER_PORT 547
@@ -225,6 +230,43 @@ int hl_classify_tc(struct __sk_buff *skb)
     enum hl_verdict verdict = classify(skb);
     count(HL_HOOK_TC_INGRESS, verdict);
     return verdict >= HL_VERDICT_FIRST_ENGINE ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+/*
+ * Classifier steering routes only known peers through the engine, so the
+ * first packet of a connection to a new peer leaves through the kernel
+ * alone. The slow path taps those on the wire with this filter: outgoing
+ * (PACKET_OUTGOING) IPv6 TCP segments with SYN and without ACK or RST, to a
+ * global unicast destination that is not in the foreign-locator map (a
+ * known peer's SYN passes through the engine anyway). The slow path starts
+ * the anonymous handshake for it (draft 2.4.3, 2.1.1), as the workers' note
+ * of an outbound SYN does in bridge mode. Only the headers are kept.
+ */
+SEC("socket")
+int hl_conversation_tap(struct __sk_buff *skb)
+{
+    if (skb->pkt_type != PACKET_OUTGOING_)
+        return 0;
+    __be16 ether_type;
+    if (bpf_skb_load_bytes(skb, 12, &ether_type, 2) < 0 || ether_type != bpf_htons(ETH_P_IPV6_))
+        return 0;
+    __u8 ip6[IPV6_HEADER_LEN];
+    if (bpf_skb_load_bytes(skb, ETH_HEADER_LEN, ip6, sizeof ip6) < 0 || (ip6[0] >> 4) != 6)
+        return 0;
+    /* The kernel's SYN carries no extension headers. */
+    if (ip6[6] != NEXT_TCP)
+        return 0;
+    /* Multicast (ff00::/8) and link-local (fe80::/10) are never peers. */
+    if (ip6[24] == 0xff || (ip6[24] == 0xfe && (ip6[25] & 0xc0) == 0x80))
+        return 0;
+    if (bpf_map_lookup_elem(&hl_foreign_locs, (const struct hl_locator_key *)&ip6[24]))
+        return 0;
+    __u8 flags;
+    if (bpf_skb_load_bytes(skb, ETH_HEADER_LEN + IPV6_HEADER_LEN + 13, &flags, 1) < 0)
+        return 0;
+    if ((flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) != TCP_FLAG_SYN)
+        return 0;
+    return skb->len < HL_CONVERSATION_TAP_SNAP ? (int)skb->len : HL_CONVERSATION_TAP_SNAP;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -17,6 +17,12 @@
 /* Program names (also what `bpftool prog` and `tc filter show` display). */
 #define HL_PROGRAM_SOCKET "hl_classify_sk"
 #define HL_PROGRAM_TC "hl_classify_tc"
+/* Socket filter for the slow path's tap of outgoing conversation starts
+ * (classifier steering): see hl_conversation_tap. */
+#define HL_PROGRAM_CONVERSATION_TAP "hl_conversation_tap"
+/* Bytes of a tapped frame kept: Ethernet, IPv6 and the TCP header with
+ * its options. */
+#define HL_CONVERSATION_TAP_SNAP 128
 
 /* Capacities; the slow path refuses entries past them (E2BIG/ENOSPC). */
 #define HL_LOCAL_LOCATORS_MAX 256

@@ -16,6 +16,7 @@ struct hl_classifier {
     struct bpf_object *object;
     int socket_program;
     int tc_program;
+    int conversation_tap;
     int local_locators;
     int foreign_locators;
     int config;
@@ -53,12 +54,14 @@ int hl_classifier_open(const void *object_bytes, size_t size, hl_classifier **ou
     c->object = object;
     c->socket_program = hl_find_program(object, HL_PROGRAM_SOCKET);
     c->tc_program = hl_find_program(object, HL_PROGRAM_TC);
+    c->conversation_tap = hl_find_program(object, HL_PROGRAM_CONVERSATION_TAP);
     c->local_locators = hl_find_map(object, HL_MAP_LOCAL_LOCATORS);
     c->foreign_locators = hl_find_map(object, HL_MAP_FOREIGN_LOCATORS);
     c->config = hl_find_map(object, HL_MAP_CONFIG);
     c->verdicts = hl_find_map(object, HL_MAP_VERDICT_COUNTERS);
     int missing = c->socket_program < 0 ? c->socket_program
                 : c->tc_program < 0 ? c->tc_program
+                : c->conversation_tap < 0 ? c->conversation_tap
                 : c->local_locators < 0 ? c->local_locators
                 : c->foreign_locators < 0 ? c->foreign_locators
                 : c->config < 0 ? c->config
@@ -87,6 +90,7 @@ void hl_classifier_close(hl_classifier *c) {
 
 int hl_classifier_socket_program(const hl_classifier *c) { return c->socket_program; }
 int hl_classifier_tc_program(const hl_classifier *c) { return c->tc_program; }
+int hl_classifier_conversation_tap_program(const hl_classifier *c) { return c->conversation_tap; }
 
 int hl_classifier_set_config(hl_classifier *c, const struct hl_classifier_config *config) {
     uint32_t key = 0;

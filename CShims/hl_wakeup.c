@@ -31,12 +31,14 @@ int hl_wakeup_drain(int fd) {
     }
 }
 
-int hl_wakeup_wait(int first, int second, int timeout_ms) {
-    struct pollfd fds[2] = {
-        {.fd = first, .events = POLLIN, .revents = 0},
-        {.fd = second, .events = POLLIN, .revents = 0},
-    };
-    int r = poll(fds, second >= 0 ? 2 : 1, timeout_ms);
+int hl_wakeup_wait(int first, const int *others, int count, int timeout_ms) {
+    struct pollfd fds[1 + HL_WAKEUP_MAX_OTHERS];
+    nfds_t used = 0;
+    fds[used++] = (struct pollfd){.fd = first, .events = POLLIN, .revents = 0};
+    for (int i = 0; i < count && i < HL_WAKEUP_MAX_OTHERS; i++) {
+        if (others[i] >= 0) fds[used++] = (struct pollfd){.fd = others[i], .events = POLLIN, .revents = 0};
+    }
+    int r = poll(fds, used, timeout_ms);
     if (r < 0) return errno == EINTR ? 0 : -errno;
     return r > 0 ? 1 : 0;
 }

@@ -23,6 +23,9 @@ int hl_classifier_open(const void *object, size_t size, hl_classifier **out);
 void hl_classifier_close(hl_classifier *classifier);
 
 int hl_classifier_socket_program(const hl_classifier *classifier);
+/// Socket filter for the slow path's tap of outgoing TCP SYNs to peers
+/// the classifier does not know (classifier steering).
+int hl_classifier_conversation_tap_program(const hl_classifier *classifier);
 int hl_classifier_tc_program(const hl_classifier *classifier);
 
 int hl_classifier_set_config(hl_classifier *classifier, const struct hl_classifier_config *config);

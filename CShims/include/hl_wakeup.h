@@ -15,8 +15,11 @@ int hl_wakeup_signal(int fd);
 /// Resets the counter; 0 when it was already zero.
 int hl_wakeup_drain(int fd);
 
-/// poll() for input on `first` and `second` (-1: unused) for at most
+/// poll() for input on `first` and the `count` descriptors at `others`
+/// (negative ones unused; at most HL_WAKEUP_MAX_OTHERS) for at most
 /// `timeout_ms`: 1 when something is readable, 0 on timeout; EINTR is 0.
-int hl_wakeup_wait(int first, int second, int timeout_ms);
+int hl_wakeup_wait(int first, const int *others, int count, int timeout_ms);
+
+enum { HL_WAKEUP_MAX_OTHERS = 15 };
 
 #endif

@@ -54,11 +54,27 @@ public struct RunCommand: ParsableCommand {
             peer. New peer addresses get traffic only after they answered a \
             probe (return routability).
 
+            With --steering classifier the kernel keeps the wire instead: \
+            its addresses, routes and Neighbour Discovery stay where they \
+            are, and the engine's BPF classifier (a socket filter on the \
+            engine's rings and a tc clsact ingress program) takes from the \
+            kernel only the engine's traffic: Mobile IPv6 signalling, the \
+            handshake, and frames from the addresses of peers in the Host \
+            Cache. The kernel's packets to those peers are routed through \
+            the upper port (IPv6 rule preference 18508, table 18508, one /128 \
+            route per peer address, with the next hop the host's own routes \
+            use); all other traffic never touches the engine. The peers of \
+            --sa are steered from the start; with --anonymous-handshake the \
+            engine taps the wire for TCP SYNs to new peers and offers them \
+            the handshake. On exit the rule, the table, the tc filter (and \
+            the clsact qdisc if the engine created it) are removed.
+
             With several --wire interfaces the host is multi-homed: the \
             addresses of every wire are announced to peers, and a wire that \
-            loses carrier has its addresses withdrawn and its routes taken \
-            from the kernel until it returns, so connections move to the \
-            other wires.
+            loses carrier has its addresses withdrawn and (with the bridge) \
+            its routes taken from the kernel until it returns, so \
+            connections move to the other wires; with the classifier the \
+            peers' routes follow the kernel's own routes.
 
             A control socket @homeless/NAME (abstract, per network namespace) \
             answers `homeless show`. Needs root, iproute2 and ethtool.
@@ -73,11 +89,17 @@ public struct RunCommand: ParsableCommand {
               homeless run --wire lnk-a --name mn --upper-name up0
               homeless run --wire eth0 --sa /etc/homeless/sa.conf
               homeless run --wire eth0 --wire wlan0 --anonymous-handshake
+              homeless run --wire eth0 --sa /etc/homeless/sa.conf --steering classifier
             """
     )
 
     @Option(name: .long, help: ArgumentHelp("Wire interface to put the engine on (repeat for several).", valueName: "interface"))
     public var wire: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "How the wire's IPv6 is divided: 'bridge' (all of it through the engine; the host's addresses move to the upper port) or 'classifier' (the kernel keeps the wire; a BPF classifier takes only the engine's traffic, peers are routed through the upper port).",
+        valueName: "bridge|classifier"))
+    public var steering = "bridge"
 
     @Option(name: .long, help: ArgumentHelp("Worker threads per wire (default: one per available CPU).", valueName: "n"))
     public var workers: Int?
@@ -144,6 +166,9 @@ public struct RunCommand: ParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("unknown log level '\(logLevel)' (trace, debug, info, notice, warning, error, critical)")
         }
+        guard WireSteering(rawValue: steering) != nil else {
+            throw ValidationError("unknown --steering '\(steering)' (bridge or classifier)")
+        }
         if let workers, !(1...64).contains(workers) { throw ValidationError("--workers must be between 1 and 64") }
         guard busyPoll >= 0 else { throw ValidationError("--busy-poll must not be negative") }
         guard upperName.count <= wire.count else { throw ValidationError("more --upper-name than --wire options") }
@@ -182,7 +207,8 @@ public struct RunCommand: ParsableCommand {
             anonymousHandshake: anonymousHandshake ? AnonymousHandshakeConfiguration() : nil,
             hostCacheParameters: HostCacheParameters(defaultLifetime: defaultLifetime,
                                                      maximumExpiredLifetime: maxExpiredLifetime),
-            mobilityParameters: MobilityParameters(requestedLifetime: bindingLifetime, piggybackWaitMilliseconds: piggybackWait))
+            mobilityParameters: MobilityParameters(requestedLifetime: bindingLifetime, piggybackWaitMilliseconds: piggybackWait),
+            steering: WireSteering(rawValue: steering) ?? .bridge)
     }
 
     public func run() throws {

@@ -35,6 +35,10 @@ public struct EngineConfiguration: Sendable {
     public var hostCacheParameters: HostCacheParameters
     /// The lifetime our Binding Updates request, retransmission and refresh.
     public var mobilityParameters: MobilityParameters
+    /// Whether all of a wire's IPv6 passes through the engine (`bridge`) or
+    /// the kernel keeps the wire and the BPF classifier takes only the
+    /// engine's traffic (`classifier`).
+    public var steering: WireSteering
 
     public init(name: String = "default", wires: [HostModeWire], workersPerWire: Int = 1, pinWorkers: Bool = true,
                 rxGeometry: RXRingGeometry = .standard, txGeometry: TXRingGeometry = .standard,
@@ -42,7 +46,11 @@ public struct EngineConfiguration: Sendable {
                 manualKeying: ManualKeyingConfiguration? = nil, manualKeyingPath: String = "",
                 anonymousHandshake: AnonymousHandshakeConfiguration? = nil,
                 hostCacheParameters: HostCacheParameters = HostCacheParameters(),
-                mobilityParameters: MobilityParameters = MobilityParameters()) {
+                mobilityParameters: MobilityParameters = MobilityParameters(),
+                steering: WireSteering = .bridge) {
+        self.steering = steering
+        var policy = policy
+        policy.upperCarriesPeerTrafficOnly = steering == .classifier
         self.anonymousHandshake = anonymousHandshake
         self.hostCacheParameters = hostCacheParameters
         self.mobilityParameters = mobilityParameters
@@ -76,6 +84,9 @@ struct RunningWire {
     var upperIndex: Int32
     var wireFanout: UInt16?
     var upperFanout: UInt16?
+    /// Classifier steering: the wire port (classifier loaded, socket
+    /// filter on the RX rings, tc ingress attached); nil in bridge mode.
+    var classifiedPort: WirePort?
 }
 
 /// A running engine in host mode: per wire an upper port (veth pair) and
@@ -143,6 +154,10 @@ public final class Engine: @unchecked Sendable {
             }
         }
         guard geteuid() == 0 else { throw .notRoot }
+        if configuration.steering == .classifier, PeerSteering.ruleExists() {
+            throw .hostConfiguration(
+                "the IPv6 policy rule with preference \(SteeringRoutes.rulePreference) exists: another engine steers with the classifier in this network namespace (one per namespace), or remove it with `ip -6 rule del pref \(SteeringRoutes.rulePreference)`")
+        }
         return try configuration.wires.map { (wire) throws(EngineError) in try UpperPort.validate(wire) }
     }
 
@@ -167,18 +182,29 @@ public final class Engine: @unchecked Sendable {
         }
         do throws(EngineError) {
             for (index, names) in configuration.wires.enumerated() {
-                try UpperPort.create(names, snapshot: snapshots[index], journal: journal)
-                CrashedRunRecovery.claim(names, snapshot: snapshots[index], journal: journal)
+                try UpperPort.create(names, snapshot: snapshots[index], steering: configuration.steering, journal: journal)
+                CrashedRunRecovery.claim(names, snapshot: snapshots[index], steering: configuration.steering,
+                                         journal: journal)
+                if configuration.steering == .classifier { try UpperPort.attachBeside(names, journal: journal) }
                 try openLanes(wireNumber: index, names: names, snapshot: snapshots[index])
             }
             try startThreads(snapshots: snapshots)
-            for (index, names) in configuration.wires.enumerated() {
+            for (index, names) in configuration.wires.enumerated() where configuration.steering == .bridge {
                 try UpperPort.takeOver(names, snapshot: snapshots[index], journal: journal)
                 logger.info("wire in host mode", metadata: [
                     "wire": "\(names.wire)", "kernel-side": "\(names.kernelSide)",
                     "engine-side": "\(names.engineSide)", "addresses": "\(snapshots[index].addresses.map(\.prefix))",
                     "routes": "\(snapshots[index].routes.filter { !$0.isKernelManaged }.count)",
                 ])
+            }
+            if configuration.steering == .classifier {
+                for wire in wires {
+                    logger.info("wire in host mode, classifier steering", metadata: [
+                        "wire": "\(wire.names.wire)", "kernel-side": "\(wire.names.kernelSide)",
+                        "engine-side": "\(wire.names.engineSide)",
+                        "leftover-filter-removed": "\(wire.classifiedPort?.removedLeftover ?? false)",
+                    ])
+                }
             }
             slowPath?.startWatchingAddresses()
             startControlThread()
@@ -209,15 +235,35 @@ public final class Engine: @unchecked Sendable {
         let count = configuration.workersPerWire
         var wireGroup: FanoutGroup? = count > 1 ? .unique() : nil
         var upperGroup: FanoutGroup? = count > 1 ? .unique() : nil
-        for _ in 0..<count {
+        // Classifier steering: the wire's rings come from a WirePort (the
+        // classifier loaded, its socket filter on every RX ring, then the
+        // tc ingress program attached); bridge mode reads all of its IPv6.
+        var classifiedPort: WirePort?
+        var classifiedRings: [WorkerRings] = []
+        if configuration.steering == .classifier {
+            do {
+                let port = try WirePort(configuration: WirePortConfiguration(
+                    interfaceName: names.wire, workers: count, rxGeometry: configuration.rxGeometry,
+                    txGeometry: configuration.txGeometry,
+                    classifier: ClassifierConfiguration(handshakeNextHeader: configuration.policy.handshakeNextHeader)))
+                journal.record("classifier on \(names.wire) (socket filter, tc ingress)") { try port.close() }
+                classifiedRings = port.takeWorkerRings()
+                classifiedPort = port
+                wireGroup = port.fanoutGroupID.map { FanoutGroup(id: $0) }
+            } catch {
+                throw .ring(names.wire, "\(error)")
+            }
+        }
+        for member in 0..<count {
             let lane: LaneRings
             do {
-                let wireReceive = try openReceive(index: wireIndex, group: &wireGroup)
+                let wireReceive = classifiedRings.isEmpty ? try openReceive(index: wireIndex, group: &wireGroup)
+                    : classifiedRings[member].receive
                 let upperReceive = try openReceive(index: upperIndex, group: &upperGroup)
                 lane = LaneRings(
                     wireReceive: wireReceive,
-                    wireTransmit: try PacketTXRing(configuration: PacketTXConfiguration(
-                        interfaceIndex: wireIndex, geometry: configuration.txGeometry)),
+                    wireTransmit: classifiedRings.isEmpty ? try PacketTXRing(configuration: PacketTXConfiguration(
+                        interfaceIndex: wireIndex, geometry: configuration.txGeometry)) : classifiedRings[member].transmit,
                     upperReceive: upperReceive,
                     upperTransmit: try PacketTXRing(configuration: PacketTXConfiguration(
                         interfaceIndex: upperIndex, geometry: configuration.txGeometry)))
@@ -230,7 +276,7 @@ public final class Engine: @unchecked Sendable {
                 translations: translations, activity: activity))
         }
         wires.append(RunningWire(names: names, snapshot: snapshot, wireIndex: wireIndex, upperIndex: upperIndex,
-                                 wireFanout: wireGroup?.id, upperFanout: upperGroup?.id))
+                                 wireFanout: wireGroup?.id, upperFanout: upperGroup?.id, classifiedPort: classifiedPort))
     }
 
     /// One RX ring for IPv6 frames on `index`; the first member of a
@@ -272,7 +318,11 @@ public final class Engine: @unchecked Sendable {
             do {
                 reinjectors[number] = (try RawPacketSocket(interfaceIndex: wire.upperIndex),
                                        try RawPacketSocket(interfaceIndex: wire.wireIndex))
-                kernelSockets[number] = try KernelRoutedSocket(device: wire.names.kernelSide)
+                // Bridge mode: the host's IPv6 lives on the kernel side.
+                // Classifier steering: on the wire, and signalling leaves
+                // there directly, beside the engine.
+                kernelSockets[number] = try KernelRoutedSocket(
+                    device: configuration.steering == .bridge ? wire.names.kernelSide : wire.names.wire)
             } catch {
                 throw .ring(wire.names.wire, "\(error)")
             }
@@ -301,13 +351,59 @@ public final class Engine: @unchecked Sendable {
         for (wire, addresses) in wireAddresses.enumerated() {
             for address in addresses { mobility.noteLocalAddress(address, wire: wire) }
         }
+        let bridged = configuration.steering == .bridge
+        // Identifiers a wire lost are kept on its kernel side: in bridge
+        // mode that is where the host's addresses are anyway; with the
+        // classifier the wire stays as the network made it.
         let watcher = configuration.manualKeying == nil && configuration.anonymousHandshake == nil ? nil
-            : LocalAddressWatcher(devices: wires.map(\.names.kernelSide), logger: logger)
+            : LocalAddressWatcher(devices: wires.map { bridged ? $0.names.kernelSide : $0.names.wire },
+                                  keepingOn: wires.map(\.names.kernelSide), logger: logger)
+        var steering: PeerSteering?
+        if !bridged {
+            try PeerSteering.installRule(journal: journal)
+            let fixedPeers = database.associations.filter { $0.direction == .outbound }.map(\.destination)
+            steering = PeerSteering(
+                wires: wires.compactMap { wire in
+                    wire.classifiedPort.map { PeerSteering.SteeredWire(names: wire.names, wireIndex: wire.wireIndex,
+                                                                        classifier: $0.classifier) }
+                },
+                fixedPeers: Set(fixedPeers), logger: logger)
+            steering?.update(peers: [])
+            // Next hops not resolved yet: a connection opened right after
+            // start-up should already go through the engine.
+            var attempts = 0
+            while let pending = steering?.unresolved, !pending.isEmpty, attempts < 100 {
+                usleep(10_000)
+                attempts += 1
+                steering?.refreshRoutes()
+            }
+        }
+        // The anonymous handshake starts on a connection's first SYN to a
+        // new peer; with the classifier that SYN leaves without the
+        // workers, so the slow path taps it on the wire.
+        var conversationTaps: [Int: RawPacketSocket] = [:]
+        if !bridged, configuration.anonymousHandshake != nil {
+            for (number, wire) in wires.enumerated() {
+                guard let port = wire.classifiedPort else { continue }
+                do {
+                    let tap = try RawPacketSocket(interfaceIndex: wire.wireIndex, etherType: PacketRXConfiguration.everyEtherType)
+                    try tap.attachFilter(programDescriptor: port.classifier.conversationTapDescriptor)
+                    // Frames that came in before the filter was attached.
+                    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
+                    defer { scratch.deallocate() }
+                    while case .done = try tap.receive(into: scratch) {}
+                    conversationTaps[number] = tap
+                } catch {
+                    throw .ring(wire.names.wire, "conversation tap: \(error)")
+                }
+            }
+        }
         let slowPath = SlowPath(queues: workers.map(\.punt), reinjectors: reinjectors, kernelSockets: kernelSockets,
-                                carriers: WireCarrierMirror(
+                                carriers: bridged ? WireCarrierMirror(
                                     wires: wires.map(\.names),
                                     routes: snapshots.map { $0.routes.filter { !$0.isKernelManaged && !$0.isMultipath } },
-                                    logger: logger),
+                                    logger: logger) : nil,
+                                steering: steering, conversationTaps: conversationTaps,
                                 routeChanges: routeChanges, wakeup: slowPathWakeup, mobility: mobility,
                                 addresses: watcher, hostCache: hostCache, translations: translations,
                                 activity: activity, logger: logger)

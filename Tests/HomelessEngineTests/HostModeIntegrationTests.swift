@@ -75,6 +75,46 @@ import Testing
         Self.expectAllPassed(text, status: status)
     }
 
+    /// The handover cases with `--steering classifier` on both engines:
+    /// the kernel keeps the wires and their addresses (the moves happen on
+    /// the wires), the BPF classifier takes the peer's traffic and the
+    /// signalling from the kernel, and the peers' addresses are routed
+    /// through the upper ports. Checks the classifier's verdict counters
+    /// and the peer routes besides everything the bridge cases check.
+    @Test(.enabled(if: isRoot, "needs root for network namespaces"), .timeLimit(.minutes(2)),
+          arguments: ["a", "c", "d", "s", "u"])
+    func transferSurvivesHandoverWithClassifierSteering(_ handoverCase: String) throws {
+        let (text, status) = try Self.runLabScript("mobility.sh", labID: "mk\(handoverCase)\(getpid() % 100000)",
+                                                   arguments: [handoverCase],
+                                                   extraEnvironment: ["STEERING": "classifier"])
+        Self.expectAllPassed(text, status: status)
+        #expect(text.contains("steering classifier"))
+    }
+
+    /// Classifier steering with the anonymous handshake: mn's slow path
+    /// taps the SYN to cn on the wire (`hl_conversation_tap`) and starts
+    /// the handshake; the transfer then survives mn's renumbering.
+    @Test(.enabled(if: isRoot, "needs root for network namespaces"), .timeLimit(.minutes(2)))
+    func transferSurvivesRenumberingWithClassifierSteeringAndTheHandshake() throws {
+        let (text, status) = try Self.runLabScript("mobility.sh", labID: "mkh\(getpid() % 100000)", arguments: ["a"],
+                                                   extraEnvironment: ["STEERING": "classifier", "KEYING": "handshake"])
+        Self.expectAllPassed(text, status: status)
+        #expect(text.contains("tapped the SYN"))
+    }
+
+    /// Tests/Integration/classifier-steering.sh: `homeless run --steering
+    /// classifier`. The wire keeps its addresses and routes; the tc ingress
+    /// program, the steering rule and the peer route are in place; traffic
+    /// to a plain host never enters the engine and Neighbour Discovery stays
+    /// with the kernel; ping6, UDP and iperf3 to the peer pass through both
+    /// engines; SIGTERM restores the host exactly, and a SIGKILLed run's
+    /// filter, qdisc, rule, table and veth pair are removed by the next run.
+    @Test(.enabled(if: isRoot, "needs root for network namespaces"), .timeLimit(.minutes(2)))
+    func classifierSteeringInTheLab() throws {
+        let (text, status) = try Self.runLabScript("classifier-steering.sh", labID: "cs\(getpid() % 100000)")
+        Self.expectAllPassed(text, status: status)
+    }
+
     /// The same transfer and renumbering with the engines making their own
     /// AH keys: the anonymous-authentication handshake (draft 2.4.3, A.2)
     /// runs when mn opens the connection, then the Initial Binding Update

@@ -132,6 +132,56 @@ struct ClassifierTests {
         #expect(try ring.statistics().drops == 0)
     }
 
+    /// `hl_conversation_tap` keeps exactly the host's outgoing TCP SYNs to
+    /// destinations outside the foreign-locator map: not those to a known
+    /// peer, not UDP, not a SYN coming in.
+    @Test func conversationTapKeepsOutgoingSynsToUnknownPeers() throws {
+        let namespace = try VethNamespace(ipv6: true)
+        let classifier = try WirePortClassifier()
+        let known: [UInt8] = [0x20, 0x01, 0x0d, 0xb8, 0, 0x77] + [UInt8](repeating: 0, count: 9) + [6]
+        try classifier.addLocator(try #require(LocatorAddress(bytes: known)), to: .foreign)
+        _ = try namespace.exec(["ip", "addr", "add", "2001:db8:77::1/64", "dev", "v0", "nodad"])
+        for peer in ["2001:db8:77::5", "2001:db8:77::6"] {
+            _ = try namespace.exec(["ip", "neigh", "add", peer, "lladdr", "02:00:00:00:00:05", "dev", "v0",
+                                    "nud", "permanent"])
+        }
+        let (tap, sender) = try namespace.inside {
+            let tap = try RawPacketSocket(interfaceIndex: try NetworkNamespace.interfaceIndex(named: "v0"),
+                                          etherType: PacketRXConfiguration.everyEtherType)
+            try tap.attachFilter(programDescriptor: classifier.conversationTapDescriptor)
+            return (tap, try RawPacketSocket(interfaceIndex: try NetworkNamespace.interfaceIndex(named: "v1")))
+        }
+        // Drain what arrived before the filter was attached.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
+        defer { buffer.deallocate() }
+        while case .done = try tap.receive(into: buffer) {}
+        // A SYN coming in from the link (to v0's MAC) is not ours to tap.
+        let incomingSyn = ClassifierFrames.ethernet(
+            destination: try macAddress(namespace, "v0"),
+            payload: ClassifierFrames.ipv6(source: Self.stranger, destination: Self.local, nextHeader: 6,
+                                           payload: [0, 80, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff,
+                                                     0, 0, 0, 0]))
+        try sender.send(incomingSyn)
+        _ = try namespace.exec(["python3", "-c", """
+            import socket
+            for peer in ("2001:db8:77::5", "2001:db8:77::6"):
+                s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+                s.setblocking(False)
+                try: s.connect((peer, 80))
+                except BlockingIOError: pass
+            u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            u.sendto(b"x", ("2001:db8:77::5", 53))
+            """])
+        usleep(200_000)
+        var tapped: [[UInt8]] = []
+        while case .done(let length) = try tap.receive(into: buffer) { tapped.append(Array(buffer[0..<length])) }
+        #expect(tapped.count == 1, "\(tapped.count) frames tapped")
+        if let frame = tapped.first {
+            #expect(Array(frame[38..<54]) == [0x20, 0x01, 0x0d, 0xb8, 0, 0x77] + [UInt8](repeating: 0, count: 9) + [5])
+            #expect(frame[20] == 6 && frame[14 + 40 + 13] & 0x12 == 0x02)
+        }
+    }
+
     @Test func mobilityHeaderIsTheEnginesOnlyWhenEnabled() throws {
         let namespace = try VethNamespace()
         let classifier = try WirePortClassifier()

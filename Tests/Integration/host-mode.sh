@@ -50,38 +50,7 @@ check() {   # description command...
     if "$@"; then pass "$description"; else fail "$description"; fi
 }
 
-# The host state an engine must leave as it found it. Routes are compared
-# as a set: re-enabling IPv6 on the wire re-creates its fe80::/64 route
-# after those of the other interfaces, which changes only the listing order.
-snapshot() {   # node file
-    {
-        echo "## addresses"; in_ns "$1" ip -6 addr
-        echo "## routes"; in_ns "$1" ip -6 route | sort
-        echo "## links"; in_ns "$1" ip -o link | sed 's/ *\\ *link\/ether.*//'
-        echo "## qdiscs"; in_ns "$1" tc qdisc
-        echo "## ingress filters"; for dev in lnk-a lnk-b lnk-c; do in_ns "$1" tc filter show dev "$dev" ingress 2>/dev/null; done
-    } >"$2"
-}
-
-same_as() {   # node file
-    snapshot "$1" "$WORK/now"
-    if diff -u "$2" "$WORK/now"; then return 0; fi
-    return 1
-}
-
-stats() { in_ns "$1" "$HOMELESS" show stats --json --name "$1"; }
-
-# Evaluates a Python expression over the stats JSON `d`.
-stat() {   # node expression
-    stats "$1" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
-}
-
-total() { stat "$1" "d['totals']['$2']"; }
 drops_for() { stat "$1" "d['totals']['drops-by-reason']['$2']"; }
-
-within() {   # value low high
-    [[ "$1" -ge "$2" && "$1" -le "$3" ]]
-}
 
 ping6_ok() { in_ns mn ping -6 -c "${2:-3}" -i 0.2 -W 2 "$1" >/dev/null; }
 ping6_from() { in_ns "$1" ping -6 -c 2 -i 0.2 -W 2 "$2" >/dev/null; }

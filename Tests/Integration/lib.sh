@@ -1,5 +1,6 @@
 # lib.sh - helpers shared by the lab integration scripts (host-mode.sh,
-# mobility.sh, expiry.sh) and scripts/demo.sh. Source it after setting
+# classifier-steering.sh, mobility.sh, expiry.sh), scripts/demo.sh and
+# Bench/steering/run.sh. Source it after setting
 # HOMELESS; set LAB_ID and WORK and declare `declare -A ENGINE_PID=()`,
 # `passed=0` and `failed=0` before calling the helpers.
 
@@ -93,3 +94,35 @@ stop_engine() {   # node [signal]
     unset "ENGINE_PID[$node]"
     return "$status"
 }
+
+# The host state an engine must leave as it found it: addresses, routes,
+# policy rules and the classifier-steering table, links, qdiscs, ingress
+# filters. Routes are compared as a set: re-enabling IPv6 on a wire (bridge
+# steering) re-creates its fe80::/64 route after those of the other
+# interfaces, which changes only the listing order.
+snapshot() {   # node file
+    {
+        echo "## addresses"; in_ns "$1" ip -6 addr
+        echo "## routes"; in_ns "$1" ip -6 route | sort
+        echo "## rules"; in_ns "$1" ip -6 rule
+        echo "## steering table"; in_ns "$1" ip -6 route show table 18508 2>/dev/null
+        echo "## links"; in_ns "$1" ip -o link | sed 's/ *\\ *link\/ether.*//'
+        echo "## qdiscs"; in_ns "$1" tc qdisc
+        echo "## ingress filters"; for dev in lnk-a lnk-b lnk-c; do in_ns "$1" tc filter show dev "$dev" ingress 2>/dev/null; done
+    } >"$2"
+}
+
+# Exits 0 when NODE's state is the one in FILE (else prints the difference).
+same_as() {   # node file
+    snapshot "$1" "$WORK/now"
+    diff -u "$2" "$WORK/now"
+}
+
+# Evaluates a Python expression over NODE's `homeless show stats --json`
+# (as `d`) and prints the result.
+stat() {   # node expression
+    in_ns "$1" "$HOMELESS" show stats --json --name "$1" |
+        python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
+}
+total() { stat "$1" "d['totals']['$2']"; }
+within() { [[ "$1" -ge "$2" && "$1" -le "$3" ]]; }   # value low high

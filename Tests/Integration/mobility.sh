@@ -45,7 +45,17 @@
 # checks the handshake's counters and prints "handshake-ms VALUE", the time
 # from message 1 to message 3 on link C.
 #
-# usage: [MOBILITY_CASE=a|b|c|d|e|s|u] [KEYING=manual|handshake] HOMELESS=path/to/homeless Tests/Integration/mobility.sh [CASE]
+# Steering: by default both engines bridge all of their wire's IPv6 (the
+# hosts' addresses live on the kernel sides, hl0); with
+# STEERING=classifier they run `--steering classifier` (the kernel keeps
+# the wires and their addresses, the classifier takes the peers' traffic):
+# then the moves happen on the wires themselves, and the script also
+# checks the classifier's verdict counters and the peer routes (cases a,
+# c, d, s and u; b and e follow a wire's carrier, which is bridge-mode
+# behaviour). With KEYING=handshake too, the handshake starts from the
+# SYN the slow path taps on mn's wire (cases a, c, d).
+#
+# usage: [MOBILITY_CASE=a|b|c|d|e|s|u] [KEYING=manual|handshake] [STEERING=bridge|classifier] HOMELESS=path/to/homeless Tests/Integration/mobility.sh [CASE]
 # Exit status: 0 all passed, 1 a check failed, 2 bad usage, 77 skipped (not
 # root, or a tool missing). The last line is "N passed, M failed".
 set -uo pipefail
@@ -63,6 +73,12 @@ esac
 case "$CASE" in
     a|b|c|d|e|s|u) ;;
     *) echo "mobility.sh: unknown case '$CASE' (a, b, c, d, e, s or u)" >&2; exit 2 ;;
+esac
+STEERING="${STEERING:-bridge}"
+case "$STEERING/$KEYING/$CASE" in
+    bridge/*) MN_DEV=hl0; CN_DEV=hl0; STEERING_ARGS=() ;;
+    classifier/manual/[acdsu]|classifier/handshake/[acd]) MN_DEV=lnk-a; CN_DEV=lnk-c; STEERING_ARGS=(--steering classifier) ;;
+    *) echo "mobility.sh: STEERING=classifier runs cases a, c, d, s and u (a, c and d with KEYING=handshake)" >&2; exit 2 ;;
 esac
 
 source "$HERE/lib.sh"
@@ -130,7 +146,7 @@ renumber() {   # node device old new
     in_ns "$1" ip -6 addr del "$3/64" dev "$2"
 }
 
-echo "case $CASE, keying $KEYING"
+echo "case $CASE, keying $KEYING, steering $STEERING"
 bash "$LAB" up >"$WORK/lab.log" 2>&1 || { cat "$WORK/lab.log"; exit 1; }
 
 # --- SA file: one SA each way, HMAC-SHA-256, keys made for this run --------
@@ -158,9 +174,11 @@ if [[ "$KEYING" == manual ]]; then
 else
     KEYING_ARGS=(--anonymous-handshake)
 fi
-check "engine starts on mn (--wire ${MN_WIRES[*]} ${KEYING_ARGS[*]})" start_engine mn "${MN_WIRES[@]}" --workers 1 "${KEYING_ARGS[@]}"
+check "engine starts on mn (--wire ${MN_WIRES[*]} ${KEYING_ARGS[*]} ${STEERING_ARGS[*]})" \
+    start_engine mn "${MN_WIRES[@]}" --workers 1 "${KEYING_ARGS[@]}" "${STEERING_ARGS[@]}"
 if [[ "$CASE" != s ]]; then
-    check "engine starts on cn (${KEYING_ARGS[*]})" start_engine cn lnk-c --workers 1 "${KEYING_ARGS[@]}"
+    check "engine starts on cn (${KEYING_ARGS[*]} ${STEERING_ARGS[*]})" \
+        start_engine cn lnk-c --workers 1 "${KEYING_ARGS[@]}" "${STEERING_ARGS[@]}"
 fi
 if [[ "$KEYING" == manual ]]; then
     check "mn loaded its two SAs" grep -q 'count=2 .*security associations loaded' "$WORK/mn.log"
@@ -194,13 +212,13 @@ if [[ "$CASE" == u ]]; then
         cache_has mn "any('$CN' in e['live-addresses'] and e['capability'] == 'homeless' for e in d['entries'])"
     # mn gains its new address first and keeps the old one a moment: the
     # Binding Update announcing it rides on the next datagram (2.1.2, 2.2.1).
-    in_ns mn ip -6 addr add "$MN_A2/64" dev hl0 nodad
+    in_ns mn ip -6 addr add "$MN_A2/64" dev "$MN_DEV" nodad
     check "a datagram carried the Binding Update for mn's new address (piggybacked)" \
         wait_for 2 mobility_count mn binding-updates-piggybacked 1
     check "cn took the Binding Update off the datagram and delivered the datagram" \
         wait_for 2 mobility_count cn piggybacked-updates-received 1
     check "cn's entry for mn lists the new address (from the piggybacked update)" wait_for 2 live cn "$MN_A2"
-    in_ns mn ip -6 addr del "$MN_A/64" dev hl0
+    in_ns mn ip -6 addr del "$MN_A/64" dev "$MN_DEV"
     MOVED=$(python3 -c "print($(date +%s.%N) - $STARTED)")
     wait "$ECHO"
     read -r echoed after < <(python3 - "$WORK/udp.json" "$MOVED" <<'PY'
@@ -293,7 +311,7 @@ fi
 MN_ADDRESSES="$MN_A"
 CN_ADDRESSES="$CN"
 case "$CASE" in
-    a)  renumber mn hl0 "$MN_A" "$MN_A2"
+    a)  renumber mn "$MN_DEV" "$MN_A" "$MN_A2"
         LAST_MOVE=$(date +%s.%N)
         MN_ADDRESSES="$MN_A,$MN_A2" ;;
     b)  in_ns mn ip -6 addr add "$MN_B/64" dev hl1 nodad
@@ -302,12 +320,12 @@ case "$CASE" in
         in_ns mn ip link set lnk-a down
         LAST_MOVE=$(date +%s.%N)
         MN_ADDRESSES="$MN_A,$MN_B" ;;
-    c)  renumber cn hl0 "$CN" "$CN2"
+    c)  renumber cn "$CN_DEV" "$CN" "$CN2"
         LAST_MOVE=$(date +%s.%N)
         CN_ADDRESSES="$CN,$CN2" ;;
-    d)  renumber mn hl0 "$MN_A" "$MN_A2"
+    d)  renumber mn "$MN_DEV" "$MN_A" "$MN_A2"
         sleep 2
-        renumber cn hl0 "$CN" "$CN2"
+        renumber cn "$CN_DEV" "$CN" "$CN2"
         LAST_MOVE=$(date +%s.%N)
         MN_ADDRESSES="$MN_A,$MN_A2"
         CN_ADDRESSES="$CN,$CN2" ;;
@@ -348,13 +366,13 @@ case "$CASE" in
         check "cn's entry for mn lists the new address" wait_for 3 live cn "$MN_A2"
         check "cn's entry for mn no longer lists the old address as live" gone cn "$MN_A2" "$MN_A"
         check "cn's entry for mn keeps the old address as expired" wait_for 3 kept_expired cn "$MN_A2" "$MN_A"
-        check "mn kept its ULID for the connection (deprecated)" kept_deprecated mn hl0 "$MN_A"
+        check "mn kept its ULID for the connection (deprecated)" kept_deprecated mn "$MN_DEV" "$MN_A"
         check "cn verified mn's new address with a probe before sending to it" mobility_count cn addresses-verified 1 ;;&
     c|d)
         check "mn's entry for cn lists cn's new address" wait_for 3 live mn "$CN2"
         check "mn's entry for cn no longer lists cn's old address as live" gone mn "$CN2" "$CN"
         check "mn's entry for cn keeps cn's old address as expired" wait_for 3 kept_expired mn "$CN2" "$CN"
-        check "cn kept its ULID for the connection (deprecated)" kept_deprecated cn hl0 "$CN"
+        check "cn kept its ULID for the connection (deprecated)" kept_deprecated cn "$CN_DEV" "$CN"
         check "mn verified cn's new address with a probe before sending to it" mobility_count mn addresses-verified 1 ;;
     b|e)
         check "cn's entry for mn lists the link B address" wait_for 3 live cn "$MN_B"
@@ -367,6 +385,40 @@ case "$CASE" in
         check "link A's default route is back on hl0" \
             wait_for 3 bash -c "ip netns exec hl-$LAB_ID-mn ip -6 route show default | grep -q 'via 2001:db8:a::1 dev hl0'" ;;
 esac
+
+# Counter NAME of hook HOOK of the classifier of NODE's first wire.
+classifier_count() {   # node hook name
+    in_ns "$1" "$HOMELESS" show stats --json --name "$1" |
+        python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["classifier"][0][sys.argv[1]][sys.argv[2]])' "$2" "$3"
+}
+# NODE routes ADDRESS through its kernel side hl0 (the steering table).
+steered() {   # node address
+    in_ns "$1" ip -6 route show table 18508 | grep -q "^$2 dev hl0"
+}
+if [[ "$STEERING" == classifier ]]; then
+    for node in mn cn; do
+        [[ "$node" == cn && "$CASE" == s ]] && continue
+        wire=$([[ "$node" == mn ]] && echo lnk-a || echo lnk-c)
+        check "$node: the tc ingress program is on $wire" \
+            bash -c "ip netns exec hl-$LAB_ID-$node tc filter show dev $wire ingress | grep -q hl_classify_tc"
+        taken=$(classifier_count "$node" tc-ingress engine-foreign-locator)
+        check "$node: tc ingress took the peer's data from the kernel ($taken frames)" test "${taken:-0}" -gt 100
+        signalling=$(classifier_count "$node" tc-ingress engine-mobility-option)
+        check "$node: tc ingress took the signalling ($signalling frames)" test "${signalling:-0}" -gt 0
+        nd=$(classifier_count "$node" tc-ingress kernel-neighbour-discovery)
+        check "$node: Neighbour Discovery stayed with the kernel ($nd frames)" test "${nd:-0}" -gt 0
+    done
+    check "mn routes cn's address through hl0" steered mn "$CN"
+    if [[ "$KEYING" == handshake ]]; then
+        tapped=$(in_ns mn "$HOMELESS" show stats --json --name mn |
+            python3 -c 'import json, sys; print(json.load(sys.stdin)["slow-path"]["conversations-tapped"])')
+        check "mn's slow path tapped the SYN to cn on the wire ($tapped)" test "${tapped:-0}" -ge 1
+    fi
+    [[ "$CASE" == c || "$CASE" == d ]] && check "mn routes cn's new address through hl0" steered mn "$CN2"
+    if [[ "$CASE" == a || "$CASE" == d || "$CASE" == u ]]; then
+        check "cn routes mn's new address through hl0" steered cn "$MN_A2"
+    fi
+fi
 
 sleep 0.5
 kill -KILL "$CAPTURE_PID" "$SIGNALLING_PID" 2>/dev/null

@@ -46,7 +46,10 @@ struct EngineStatus {
                 ("workers", JSONText.number(configuration.workersPerWire)),
                 ("wire-fanout-group", wire.wireFanout.map { JSONText.number($0) } ?? "null"),
                 ("upper-fanout-group", wire.upperFanout.map { JSONText.number($0) } ?? "null"),
-                ("moved-addresses", JSONText.array(wire.snapshot.addresses.map { JSONText.quoted($0.prefix) })),
+                ("steering", JSONText.quoted(configuration.steering.rawValue)),
+                ("moved-addresses", JSONText.array(configuration.steering == .bridge
+                    ? wire.snapshot.addresses.map { JSONText.quoted($0.prefix) } : [])),
+                ("tc-ingress-attached", JSONText.bool(wire.classifiedPort?.isTakingFromKernel ?? false)),
             ])
         }
         return JSONText.object([
@@ -76,7 +79,13 @@ struct EngineStatus {
             text += " <-> upper port \(wire.names.engineSide) (index \(wire.upperIndex)); host side \(wire.names.kernelSide)\n"
             text += "  workers \(configuration.workersPerWire)"
             if let group = wire.wireFanout { text += ", fanout groups \(group)/\(wire.upperFanout.map(String.init) ?? "-")" }
-            text += "\n  moved addresses: \(wire.snapshot.addresses.map(\.prefix).joined(separator: " "))\n"
+            switch configuration.steering {
+            case .bridge:
+                text += "\n  steering bridge: all IPv6 through the engine; moved addresses: \(wire.snapshot.addresses.map(\.prefix).joined(separator: " "))\n"
+            case .classifier:
+                let attached = wire.classifiedPort?.isTakingFromKernel ?? false
+                text += "\n  steering classifier: the kernel keeps \(wire.names.wire); socket filter on its rings, tc ingress \(attached ? "attached" : "not attached")\n"
+            }
         }
         text += "rx rings: TPACKET_V3, \(rx.blockCount) blocks x \(rx.blockSize) B, frames \(rx.frameSize) B, retire \(rx.retireTimeoutMilliseconds) ms\n"
         text += "tx rings: TPACKET_V2, \(tx.frameCount) frames x \(tx.frameSize) B, qdisc bypass\n"
@@ -148,6 +157,7 @@ struct EngineStatus {
                 ("failed", JSONText.number(slow.drops)),
                 ("signalling-consumed", JSONText.number(slow[.signallingConsumed])),
                 ("signalling-sent", JSONText.number(slow[.signallingSent])),
+                ("conversations-tapped", JSONText.number(slow[.conversationsTapped])),
                 ("signalling-rejected", JSONText.number(slow.dropsByReason[DropReason(.signallingRejected).index])),
             ])),
             ("mobility", JSONText.object((engine.slowPathStatistics?.mobility() ?? []).map {
@@ -156,7 +166,44 @@ struct EngineStatus {
             ("handshake", engine.slowPathStatistics?.handshake().map { counters in
                 JSONText.object(counters.map { ($0.name, JSONText.number($0.value)) })
             } ?? "null"),
+            ("classifier", JSONText.array(classifierReports().map { report in
+                JSONText.object([("wire", JSONText.quoted(report.wire))] + ClassifierHook.allCases.map { hook in
+                    (Self.name(of: hook), JSONText.object(ClassifierVerdict.allCases.map { verdict in
+                        (Self.name(of: verdict), JSONText.number(report.counts[hook, verdict]))
+                    }))
+                })
+            })),
         ]) + "\n"
+    }
+
+    /// Classifier steering: per wire, the classifier's verdict counters
+    /// (both hooks, summed over CPUs).
+    func classifierReports() -> [(wire: String, counts: ClassifierVerdictCounts)] {
+        engine.runningWires.compactMap { wire in
+            guard let port = wire.classifiedPort, let counts = try? port.classifier.verdictCounts() else { return nil }
+            return (wire.names.wire, counts)
+        }
+    }
+
+    static func name(of hook: ClassifierHook) -> String {
+        switch hook {
+        case .socketFilter: "socket-filter"
+        case .tcIngress: "tc-ingress"
+        }
+    }
+
+    static func name(of verdict: ClassifierVerdict) -> String {
+        switch verdict {
+        case .kernelNotIPv6: "kernel-not-ipv6"
+        case .kernelNeighborDiscovery: "kernel-neighbour-discovery"
+        case .kernelDHCPv6: "kernel-dhcpv6"
+        case .kernelNotOwned: "kernel-not-owned"
+        case .kernelUnparsed: "kernel-unparsed"
+        case .engineForeignLocator: "engine-foreign-locator"
+        case .engineMobilityOption: "engine-mobility-option"
+        case .engineHandshake: "engine-handshake"
+        case .engineMobilityHeader: "engine-mobility-header"
+        }
     }
 
     var uptimeSeconds: UInt64 {
@@ -192,6 +239,14 @@ struct EngineStatus {
         func line(_ label: String, _ counters: SlowPathStatisticsAccess.Counters) -> String {
             let nonZero = counters.filter { $0.value > 0 }
             return "\(label): " + (nonZero.isEmpty ? "nothing yet" : nonZero.map { "\($0.name) \($0.value)" }.joined(separator: ", ")) + "\n"
+        }
+        for report in classifierReports() {
+            for hook in ClassifierHook.allCases {
+                let nonZero = ClassifierVerdict.allCases.filter { report.counts[hook, $0] > 0 }
+                text += "classifier \(report.wire) \(Self.name(of: hook)): "
+                text += nonZero.isEmpty ? "nothing yet\n"
+                    : nonZero.map { "\(Self.name(of: $0)) \(report.counts[hook, $0])" }.joined(separator: ", ") + "\n"
+            }
         }
         if let statistics = engine.slowPathStatistics {
             text += line("mobility", statistics.mobility())

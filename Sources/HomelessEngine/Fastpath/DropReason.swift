@@ -30,6 +30,11 @@ public struct DropReason: Hashable, Sendable, CustomStringConvertible {
         /// (draft 2.2); the slow path answers the sender with ICMPv6
         /// Destination Unreachable, address unreachable.
         case peerUnreachable = "peer-unreachable"
+        /// Classifier steering: a multicast frame from the upper port's
+        /// kernel side (its own MLD or ND). Only the peers' unicast
+        /// traffic is routed there; the wire's own stack speaks for the
+        /// host on the link.
+        case kernelSideMulticast = "kernel-side-multicast"
     }
 
     /// Stored once: a synthesized `allCases` builds a new array on every
@@ -57,6 +62,7 @@ public struct DropReason: Hashable, Sendable, CustomStringConvertible {
         case .frameTooLong: 5
         case .signallingRejected: 6
         case .peerUnreachable: 7
+        case .kernelSideMulticast: 8
         }
         index = Self.wireReasonCount + offset
     }

@@ -33,8 +33,14 @@ public struct WorkerPolicy: Hashable, Sendable {
     public var idleTimeoutMilliseconds: Int32
     /// Upper-layer protocol of the engine's handshake (punted).
     public var handshakeNextHeader: UInt8
+    /// Classifier steering: the upper port carries only the kernel's
+    /// unicast traffic for peers; its multicast (the kernel side's own
+    /// MLD and ND) is dropped instead of reaching the wire.
+    public var upperCarriesPeerTrafficOnly: Bool
 
-    public init(busyPollIterations: Int = 2000, idleTimeoutMilliseconds: Int32 = 50, handshakeNextHeader: UInt8 = 253) {
+    public init(busyPollIterations: Int = 2000, idleTimeoutMilliseconds: Int32 = 50, handshakeNextHeader: UInt8 = 253,
+                upperCarriesPeerTrafficOnly: Bool = false) {
+        self.upperCarriesPeerTrafficOnly = upperCarriesPeerTrafficOnly
         self.busyPollIterations = busyPollIterations
         self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
         self.handshakeNextHeader = handshakeNextHeader
@@ -265,6 +271,9 @@ public final class ForwardingWorker: @unchecked Sendable {
         if direction == .inbound, let destination = packet.ethernetDestination,
            !destination.isMulticast, destination != wireAddress {
             return counters.drop(DropReason(.notForHost))
+        }
+        if direction == .outbound, policy.upperCarriesPeerTrafficOnly, packet.destination.isMulticast {
+            return counters.drop(DropReason(.kernelSideMulticast))
         }
         // Draft section 4: Binding Updates/Acknowledgements/Requests and the
         // Home Address option travel in Destination Options; they, and the

@@ -39,8 +39,16 @@ final class SlowPath: @unchecked Sendable {
     /// Per wire: the raw IPv6 socket on its upper port's kernel side that
     /// the engine's own signalling leaves through (`SlowPathFrame.kernelRouted`).
     let kernelSockets: [Int: KernelRoutedSocket]
-    /// The wires' carrier, passed on to the kernel sides (host mode).
+    /// The wires' carrier, passed on to the kernel sides (host mode,
+    /// bridge steering).
     let carriers: WireCarrierMirror?
+    /// Classifier steering: the classifier's maps and the peer routes.
+    let steering: PeerSteering?
+    /// Classifier steering with the anonymous handshake: per wire, a packet
+    /// socket with the `hl_conversation_tap` filter, which keeps the
+    /// outgoing TCP SYNs to peers the engine does not know (they do not
+    /// pass through the workers, so no note is made for them).
+    let conversationTaps: [Int: RawPacketSocket]
     /// rtnetlink notifications: links and addresses are re-read at once.
     let routeChanges: RouteChangeMonitor?
     /// Signalled by the punt queues: the loop sleeps on it when idle.
@@ -61,12 +69,15 @@ final class SlowPath: @unchecked Sendable {
 
     init(queues: [PuntQueue], reinjectors: [Int: (upper: RawPacketSocket, wire: RawPacketSocket)],
          kernelSockets: [Int: KernelRoutedSocket] = [:], carriers: WireCarrierMirror? = nil,
+         steering: PeerSteering? = nil, conversationTaps: [Int: RawPacketSocket] = [:],
          routeChanges: RouteChangeMonitor? = nil, wakeup: SlowPathWakeup? = nil,
          mobility: MobilityController, addresses: LocalAddressWatcher?, hostCache: HostCacheAccess,
          translations: TranslationTable, activity: AddressActivity = AddressActivity(), logger: Logger) {
         self.kernelSockets = kernelSockets
         self.activity = activity
         self.carriers = carriers
+        self.steering = steering
+        self.conversationTaps = conversationTaps
         self.routeChanges = routeChanges
         self.wakeup = wakeup
         self.translations = translations
@@ -88,6 +99,7 @@ final class SlowPath: @unchecked Sendable {
             for queue in queues {
                 while handled < 4096, queue.pop({ frame, tag in handle(frame, tag: tag) }) { handled += 1 }
             }
+            handled += drainConversationTaps()
             let now = hostCache.now
             if let deadline = mobility.nextDeadline, deadline <= now {
                 send(mobility.fireTimers(now: now))
@@ -104,6 +116,8 @@ final class SlowPath: @unchecked Sendable {
                     nextFullRead = MonotonicInstant(nanoseconds: now.nanoseconds &+ LocalAddressWatcher.pollInterval)
                     refreshLinksAndAddresses(now: now)
                     mobility.publishTranslations(to: translations)
+                    steering?.update(peers: mobility.peerAddresses)
+                    steering?.refreshRoutes()
                 }
             }
             if handled > 0 || nextVerification <= now {
@@ -121,9 +135,15 @@ final class SlowPath: @unchecked Sendable {
                 for entry in expiry.removedEntries {
                     logger.info("Host Cache entry removed (every address purged)", metadata: ["entry": "\(entry)"])
                 }
-                if !expiry.changes.isEmpty || !expiry.removedEntries.isEmpty { mobility.publishTranslations(to: translations) }
+                if !expiry.changes.isEmpty || !expiry.removedEntries.isEmpty {
+                    mobility.publishTranslations(to: translations)
+                    steering?.update(peers: mobility.peerAddresses)
+                }
             }
-            if handled > 0 { mobility.publishTranslations(to: translations) }
+            if handled > 0 {
+                mobility.publishTranslations(to: translations)
+                steering?.update(peers: mobility.peerAddresses)
+            }
             if handled > 0 || nextStatistics <= now {
                 nextStatistics = MonotonicInstant(nanoseconds: now.nanoseconds &+ 100_000_000)
                 mobility.publishStatistics()
@@ -148,7 +168,28 @@ final class SlowPath: @unchecked Sendable {
         if let deadline = mobility.nextDeadline { due = min(due, deadline) }
         let remaining = due.nanoseconds > now.nanoseconds ? Int64(due.nanoseconds - now.nanoseconds) : 0
         let milliseconds = min((remaining + 999_999) / 1_000_000, Self.maximumSleepMilliseconds)
-        wakeup.wait(alsoFor: routeChanges?.descriptor, timeoutMilliseconds: Int32(milliseconds))
+        wakeup.wait(alsoFor: [routeChanges?.descriptor ?? -1] + conversationTaps.values.map(\.descriptor),
+                    timeoutMilliseconds: Int32(milliseconds))
+    }
+
+    /// Outgoing SYNs to unknown peers (classifier steering): each is noted
+    /// as the workers note an outbound SYN (draft 2.1.1), which starts the
+    /// anonymous handshake. At most 64 per tap and round.
+    private func drainConversationTaps() -> Int {
+        guard !conversationTaps.isEmpty else { return 0 }
+        var taken = 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
+        defer { buffer.deallocate() }
+        for (_, tap) in conversationTaps {
+            for _ in 0..<64 {
+                guard case .done(let length) = (try? tap.receive(into: buffer)) ?? .wouldBlock else { break }
+                taken += 1
+                counters.add(.conversationsTapped)
+                send(mobility.noteOutbound(UnsafeRawBufferPointer(rebasing: buffer[0..<min(length, buffer.count)]),
+                                           now: hostCache.now))
+            }
+        }
+        return taken
     }
 
     /// Re-reads the wires' carrier and the kernel sides' addresses and acts
@@ -214,9 +255,13 @@ final class SlowPath: @unchecked Sendable {
                 return
             }
             let result = mobility.handleInbound(frame, wire: wire, now: now)
-            // The workers must know the peer's new addresses before our
+            // The workers (and, with classifier steering, the classifier)
+            // must know the peer's new addresses before our
             // acknowledgement lets it send from them.
-            if !result.frames.isEmpty { mobility.publishTranslations(to: translations) }
+            if !result.frames.isEmpty {
+                mobility.publishTranslations(to: translations)
+                steering?.update(peers: mobility.peerAddresses)
+            }
             send(result.frames)
             if let drop = result.drop {
                 logger.debug("signalling dropped", metadata: ["reason": "\(drop.rawValue)"])

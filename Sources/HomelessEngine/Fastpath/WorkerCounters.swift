@@ -27,6 +27,9 @@ public final class WorkerCounters: @unchecked Sendable {
         /// belong to a conversation the kernel opened from the locator
         /// itself (no outbound flow mark): passed without translation.
         case newFlowsNotTranslated
+        /// Slow path, classifier steering: outgoing TCP SYNs to unknown
+        /// peers taken from the wire's conversation tap.
+        case conversationsTapped
     }
 
     static let dropBase = Counter.allCases.count
@@ -88,6 +91,7 @@ extension WorkerCounters.Counter {
         case .translated: "translated"
         case .newFlowsNotTranslated: "new-flows-not-translated"
         case .signallingPassed: "signalling-passed"
+        case .conversationsTapped: "conversations-tapped"
         }
     }
 }

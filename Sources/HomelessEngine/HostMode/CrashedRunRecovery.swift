@@ -34,10 +34,18 @@ enum CrashedRunRecovery {
     /// the wire's settings host mode is about to change (called before
     /// `UpperPort.takeOver`); the journal removes the claim when the run
     /// ends cleanly.
-    static func claim(_ names: HostModeWire, snapshot: WireSnapshot, journal: HostChangeJournal) {
+    static func claim(_ names: HostModeWire, snapshot: WireSnapshot, steering: WireSteering = .bridge,
+                      journal: HostChangeJournal) {
         guard let path = claimPath(kernelSide: names.kernelSide) else { return }
         _ = mkdir(directory, 0o755)
         var text = "\(getpid())\n"
+        text += "steering=\(steering.rawValue)\n"
+        if steering == .classifier {
+            // Whether the wire had a clsact qdisc before this run (the run
+            // creates one otherwise, and a recovery may remove it).
+            let qdiscs = SystemCommand("tc").run(["qdisc", "show", "dev", names.wire])
+            text += "clsact=\(qdiscs.output.contains("clsact") ? "present" : "absent")\n"
+        }
         text += "disable_ipv6=\(snapshot.disableIPv6)\n"
         text += "allmulticast=\(snapshot.link.isAllMulticast ? "on" : "off")\n"
         for (feature, name) in [("generic-receive-offload", "gro"), ("large-receive-offload", "lro")] {
@@ -76,6 +84,9 @@ enum CrashedRunRecovery {
               let path = claimPath(kernelSide: names.kernelSide)
         else { return false }
         if kill(pid, 0) == 0 || errno != ESRCH { return false }  // the owner still runs
+        if settings["steering"] == WireSteering.classifier.rawValue {
+            return try recoverClassifierSteering(names, pid: pid, settings: settings, path: path, logger: logger)
+        }
         let addresses: [InterfaceAddress]
         let routes: [InterfaceRoute]
         do {
@@ -102,6 +113,43 @@ enum CrashedRunRecovery {
             "addresses": "\(addresses.filter { !$0.isKernelGenerated }.map(\.prefix))",
             "routes": "\(routes.filter { !$0.isKernelManaged && !$0.isMultipath }.count)",
             "not-restored": "\(failures)",
+        ])
+        return true
+    }
+
+    /// A dead run with classifier steering left the veth pair, the steering
+    /// rule and table, its tc ingress filter (and the clsact qdisc it
+    /// created), and perhaps the wire's receive offloads off; the wire kept
+    /// its addresses.
+    private static func recoverClassifierSteering(_ names: HostModeWire, pid: pid_t, settings: [String: String],
+                                                  path: String, logger: Logger) throws(EngineError) -> Bool {
+        do {
+            try UpperPort.ip.check(["link", "del", names.kernelSide])
+        } catch {
+            throw .hostConfiguration("removing the leftovers of a crashed run on \(names.wire): \(error)")
+        }
+        PeerSteering.removeLeftovers()
+        if InterfaceConfiguration.linkExists(names.wire) {
+            for name in ["gro", "lro"] where settings[name] == "on" {
+                _ = UpperPort.ethtool.run(["-K", names.wire, name, "on"])
+            }
+            // The filter goes (only ours: handle, priority, program name);
+            // the clsact qdisc too if the dead run created it and nothing
+            // else hangs on it.
+            if let index = try? NetworkNamespace.interfaceIndex(named: names.wire) {
+                _ = try? IngressAttachment.removeLeftover(interfaceIndex: index)
+            }
+            let tc = SystemCommand("tc")
+            if settings["clsact"] == "absent",
+               tc.run(["filter", "show", "dev", names.wire, "ingress"]).output.isEmpty,
+               tc.run(["filter", "show", "dev", names.wire, "egress"]).output.isEmpty {
+                _ = tc.run(["qdisc", "del", "dev", names.wire, "clsact"])
+            }
+        }
+        _ = unlink(path)
+        logger.notice("removed the leftovers of a crashed run", metadata: [
+            "wire": "\(names.wire)", "kernel-side": "\(names.kernelSide)", "process": "\(pid)",
+            "steering": "classifier",
         ])
         return true
     }

@@ -102,7 +102,14 @@ enum UpperPort {
     /// MTU and the wire's IPv6 settings, engine side without IPv6, both with
     /// checksum and segmentation offloads off (the rings must see complete
     /// frames with valid checksums, never GSO super-frames), both up.
-    static func create(_ names: HostModeWire, snapshot: WireSnapshot, journal: HostChangeJournal) throws(EngineError) {
+    ///
+    /// With classifier steering the kernel side only carries the kernel's
+    /// packets for Homeless peers (routed there by `PeerSteering`) and the
+    /// engine's deliveries from them: it takes no Router Advertisements,
+    /// makes no addresses and runs no DAD, because the wire keeps all of
+    /// that.
+    static func create(_ names: HostModeWire, snapshot: WireSnapshot, steering: WireSteering = .bridge,
+                       journal: HostChangeJournal) throws(EngineError) {
         do {
             try ip.check(["link", "add", names.kernelSide, "type", "veth", "peer", "name", names.engineSide])
             journal.record("veth \(names.kernelSide)/\(names.engineSide) created") {
@@ -111,8 +118,20 @@ enum UpperPort {
             // The engine side carries frames only; its own IPv6 stack must
             // neither answer them nor send anything.
             try InterfaceConfiguration.setIPv6Setting("disable_ipv6", of: names.engineSide, to: "1")
-            for (key, value) in snapshot.copiedSettings {
-                try? InterfaceConfiguration.setIPv6Setting(key, of: names.kernelSide, to: value)
+            switch steering {
+            case .bridge:
+                for (key, value) in snapshot.copiedSettings {
+                    try? InterfaceConfiguration.setIPv6Setting(key, of: names.kernelSide, to: value)
+                }
+            case .classifier:
+                for key in copiedSettingKeys {
+                    try? InterfaceConfiguration.setIPv6Setting(key, of: names.kernelSide, to: "0")
+                }
+                // No link-local address (so no solicited-node group and no
+                // MLD report) and no multicast: the kernel side sends only
+                // what is routed to it, and its peers are permanent
+                // neighbours (no solicitations).
+                try ip.check(["link", "set", "dev", names.kernelSide, "addrgenmode", "none", "multicast", "off"])
             }
             // A wire without carrier shows as a kernel side without carrier
             // (WireCarrierMirror); its routes must then be skipped, so the
@@ -153,19 +172,7 @@ enum UpperPort {
                     try ip.check(["link", "set", "dev", wire, "allmulticast", "off"])
                 }
             }
-            // Receive offloads that merge frames (GRO, LRO) would hand the
-            // RX ring super-frames larger than any TX slot and the MTU.
-            for (feature, name) in [("generic-receive-offload", "gro"), ("large-receive-offload", "lro")]
-            where offloadIsOn(feature, of: wire) {
-                let outcome = ethtool.run(["-K", wire, name, "off"])
-                if outcome.succeeded {
-                    journal.record("\(name) off on \(wire)") { try ethtool.check(["-K", wire, name, "on"]) }
-                } else {
-                    journal.logger.warning("could not turn a receive offload off", metadata: [
-                        "interface": "\(wire)", "offload": "\(name)", "error": "\(outcome.errorOutput)",
-                    ])
-                }
-            }
+            turnReceiveOffloadsOff(wire, journal: journal)
             // Disabling IPv6 removes the wire's addresses and every route
             // through it; the undo enables it again and puts them back as
             // they were (kernel-managed routes come back with the addresses).
@@ -192,6 +199,35 @@ enum UpperPort {
             }
         } catch let error as EngineError {
             throw error
+        } catch {
+            throw .hostConfiguration("\(error)")
+        }
+    }
+
+    /// Receive offloads that merge frames (GRO, LRO) would hand the RX ring
+    /// super-frames larger than any TX slot and the MTU: off while the
+    /// engine runs (journaled).
+    static func turnReceiveOffloadsOff(_ wire: String, journal: HostChangeJournal) {
+        for (feature, name) in [("generic-receive-offload", "gro"), ("large-receive-offload", "lro")]
+        where offloadIsOn(feature, of: wire) {
+            let outcome = ethtool.run(["-K", wire, name, "off"])
+            if outcome.succeeded {
+                journal.record("\(name) off on \(wire)") { try ethtool.check(["-K", wire, name, "on"]) }
+            } else {
+                journal.logger.warning("could not turn a receive offload off", metadata: [
+                    "interface": "\(wire)", "offload": "\(name)", "error": "\(outcome.errorOutput)",
+                ])
+            }
+        }
+    }
+
+    /// Classifier steering: the wire keeps its IPv6 configuration; only
+    /// its merging receive offloads go off, and the kernel side comes up
+    /// (empty: `PeerSteering` routes the peers' addresses to it).
+    static func attachBeside(_ names: HostModeWire, journal: HostChangeJournal) throws(EngineError) {
+        turnReceiveOffloadsOff(names.wire, journal: journal)
+        do {
+            try ip.check(["link", "set", "dev", names.kernelSide, "up"])
         } catch {
             throw .hostConfiguration("\(error)")
         }

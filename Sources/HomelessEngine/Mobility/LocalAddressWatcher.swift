@@ -36,6 +36,14 @@ final class LocalAddressWatcher {
     }
 
     let devices: [String]
+    /// Per device (same order): where a lost identifier is added back when
+    /// the device itself is down. The device itself in bridge mode (its
+    /// kernel side never goes down); with classifier steering the wire's
+    /// kernel side, which stays up. An identifier lost from a device that
+    /// is up goes back on that device, so the host keeps answering
+    /// Neighbour Discovery for it on the link, as in bridge mode, and a
+    /// peer can still open connections to it directly.
+    let keepingOn: [String]
     let logger: Logger
     private(set) var live: Set<IPv6Address>
     /// Prefix length and device each address was last seen with.
@@ -46,8 +54,9 @@ final class LocalAddressWatcher {
     /// watcher is made, and the mobility table starts with them already.
     private var primed = false
 
-    init(devices: [String], logger: Logger) {
+    init(devices: [String], keepingOn: [String]? = nil, logger: Logger) {
         self.devices = devices
+        self.keepingOn = keepingOn ?? devices
         self.logger = logger
         live = []
     }
@@ -61,7 +70,8 @@ final class LocalAddressWatcher {
 
     func currentAddresses() -> [Observed] {
         var result: [Observed] = []
-        for device in devices {
+        var read = Set<String>()
+        for device in devices + keepingOn where read.insert(device).inserted {
             guard let addresses = try? InterfaceConfiguration.globalAddresses(of: device) else { continue }
             for entry in addresses {
                 let parts = entry.prefix.split(separator: "/")
@@ -78,7 +88,7 @@ final class LocalAddressWatcher {
     /// The index (in `devices`, the engine's wire order) of the device an
     /// address was last seen on.
     func wire(of address: IPv6Address) -> Int? {
-        seen[address].flatMap { devices.firstIndex(of: $0.device) }
+        seen[address].flatMap { devices.firstIndex(of: $0.device) ?? keepingOn.firstIndex(of: $0.device) }
     }
 
     /// One poll: what changed since the last, after putting back any
@@ -90,13 +100,19 @@ final class LocalAddressWatcher {
         let present = Set(current.map(\.address))
         for identifier in identifiers where !present.contains(identifier) {
             guard let where_ = seen[identifier] else { continue }
+            var device = where_.device
+            if let index = devices.firstIndex(of: device), keepingOn[index] != device,
+               (try? InterfaceConfiguration.link(named: device))??.isUp != true {
+                device = keepingOn[index]
+            }
             let result = SystemCommand("ip").run([
-                "-6", "addr", "add", "\(identifier)/\(where_.prefixLength)", "dev", where_.device,
+                "-6", "addr", "add", "\(identifier)/\(where_.prefixLength)", "dev", device,
                 "nodad", "preferred_lft", "0", "valid_lft", "forever",
-            ])
+            ] + (device == where_.device ? [] : ["noprefixroute"]))
             if result.succeeded {
                 change.keptAsIdentifier.append(identifier)
-                current.append(Observed(address: identifier, prefixLength: where_.prefixLength, device: where_.device,
+                seen[identifier] = (where_.prefixLength, device)
+                current.append(Observed(address: identifier, prefixLength: where_.prefixLength, device: device,
                                         isPreferred: false))
             } else {
                 logger.warning("cannot keep identifier address", metadata: [

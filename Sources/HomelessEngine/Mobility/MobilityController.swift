@@ -770,6 +770,22 @@ final class MobilityController {
     /// ULID stays a local address for the kernel while an entry refers to it).
     var localIdentifiersInUse: Set<IPv6Address> { Set(mobility.peers.values.map(\.localIdentifier)) }
 
+    /// Every address a peer is known by: the addresses of the foreign Host
+    /// Cache entries (live and expired) and the identifiers the peers'
+    /// connections use. With classifier steering these are the addresses
+    /// the classifier takes from the kernel and the kernel routes through
+    /// the upper port.
+    var peerAddresses: Set<IPv6Address> {
+        var result = Set(mobility.peers.values.map(\.peerIdentifier))
+        hostCache.read { cache in
+            for id in cache.entryIDs {
+                guard let entry = cache.entry(id), entry.kind == .foreign else { continue }
+                result.formUnion(entry.addresses.keys)
+            }
+        }
+        return result
+    }
+
     // MARK: Translation
 
     /// The translation each peer needs now: identifiers as the connection

@@ -31,6 +31,10 @@ public final class WirePortClassifier {
     /// The tc ingress program.
     public var ingressProgramDescriptor: Int32 { hl_classifier_tc_program(classifier) }
 
+    /// The socket filter that keeps outgoing TCP SYNs to unknown peers
+    /// (`hl_conversation_tap`), for a tap the slow path reads.
+    public var conversationTapDescriptor: Int32 { hl_classifier_conversation_tap_program(classifier) }
+
     public func setConfiguration(_ configuration: ClassifierConfiguration) throws(SyscallError) {
         var raw = hl_classifier_config()
         raw.handshake_next_header = configuration.handshakeNextHeader

@@ -20,8 +20,10 @@ public final class SlowPathWakeup: @unchecked Sendable {
 
     /// Sleeps until signalled, `other` is readable, or `timeoutMilliseconds`
     /// passed; then clears the signal.
-    public func wait(alsoFor other: Int32? = nil, timeoutMilliseconds: Int32) {
-        _ = hl_wakeup_wait(descriptor, other ?? -1, timeoutMilliseconds)
+    public func wait(alsoFor others: [Int32] = [], timeoutMilliseconds: Int32) {
+        _ = others.withUnsafeBufferPointer { buffer in
+            hl_wakeup_wait(descriptor, buffer.baseAddress, Int32(buffer.count), timeoutMilliseconds)
+        }
         _ = hl_wakeup_drain(descriptor)
     }
 }
