@@ -17,6 +17,11 @@
 #   6. stops the engines (the hosts are restored) and removes the lab, also
 #      when a step fails.
 #
+# STEERING=classifier runs the engines with `--steering classifier` (the
+# kernel keeps the wires; docs/ARCHITECTURE.md, "Classifier steering"): mn
+# is then renumbered on its wire, and the demo also shows that a ping to
+# the router (a plain host) never enters the engine.
+#
 # Installs its Debian dependencies itself. Needs root (namespaces, rings).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -62,12 +67,28 @@ add $mn_old $cn ah 0x2001 -A hmac-sha256 0x$(key);
 add $cn $mn_old ah 0x2002 -A hmac-sha256 0x$(key);
 CONF
 
-log "starting engines: mn (wire lnk-a), cn (wire lnk-c), with AH SAs"
-start_engine mn lnk-a --workers 1 --sa "$WORK/sa.conf" || die "the engine on mn did not start"
-start_engine cn lnk-c --workers 1 --sa "$WORK/sa.conf" || die "the engine on cn did not start"
+steering="${STEERING:-bridge}"
+case "$steering" in
+    bridge) mn_device=hl0 ;;      # the host's addresses live on the kernel side
+    classifier) mn_device=lnk-a ;; # the kernel keeps the wire
+    *) die "STEERING must be bridge or classifier, not '$steering'" ;;
+esac
+
+log "starting engines: mn (wire lnk-a), cn (wire lnk-c), with AH SAs, steering $steering"
+start_engine mn lnk-a --workers 1 --sa "$WORK/sa.conf" --steering "$steering" || die "the engine on mn did not start"
+start_engine cn lnk-c --workers 1 --sa "$WORK/sa.conf" --steering "$steering" || die "the engine on cn did not start"
 
 log "ping6 mn -> cn through both engines"
 in_ns mn ping -6 -c 3 -i 0.2 -W 2 "$cn"
+if [[ "$steering" == classifier ]]; then
+    log "ping6 mn -> rt (a plain host): the kernel alone, the engine's counters stay"
+    in_ns mn "$homeless" show stats --name mn | sed -n 3,4p
+    in_ns mn ping -6 -c 3 -i 0.2 -W 2 2001:db8:a::1
+    in_ns mn "$homeless" show stats --name mn | sed -n 3,4p
+    log "the peer's route through the upper port (table 18508) and the tc ingress program"
+    in_ns mn ip -6 route show table 18508
+    in_ns mn tc filter show dev lnk-a ingress | grep hl_classify_tc
+fi
 
 log "iperf3 TCP mn -> cn for 8 s; mn is renumbered after 3 s"
 in_ns cn iperf3 -s -1 -B "$cn" >/dev/null 2>&1 &
@@ -76,12 +97,12 @@ in_ns mn iperf3 -c "$cn" -t 8 -i 1 -f m >"$WORK/iperf.txt" 2>&1 &
 iperf_pid=$!
 sleep 3
 log "mn gains $mn_new"
-in_ns mn ip -6 addr add "$mn_new/64" dev hl0 nodad
+in_ns mn ip -6 addr add "$mn_new/64" dev "$mn_device" nodad
 sleep 0.5
 log "homeless show cache (on cn): mn's entry holds the old and the new address, both live"
 in_ns cn "$homeless" show cache --name cn
 log "mn loses $mn_old (the connection's address); the engines keep the connection on $mn_new"
-in_ns mn ip -6 addr del "$mn_old/64" dev hl0
+in_ns mn ip -6 addr del "$mn_old/64" dev "$mn_device"
 wait "$iperf_pid" || { cat "$WORK/iperf.txt" >&2; die "iperf3 failed"; }
 cat "$WORK/iperf.txt"
 

@@ -73,6 +73,11 @@ check "the error names the choices" grep -q "unknown --steering 'sideways' (brid
 check "the refused runs left mn untouched" same_as mn "$WORK/mn.before"
 
 # --- running ---------------------------------------------------------------------
+# mn has not resolved its router: the engine must make the kernel do it
+# before it can route cn through hl0 with the router's MAC address.
+in_ns mn ip -6 neigh flush dev lnk-a
+check "mn's kernel has no neighbour entry for rt before the start" \
+    bash -c "! ip netns exec hl-$LAB_ID-mn ip -6 neigh show $RT dev lnk-a | grep -q lladdr"
 check "engine starts on mn (--steering classifier)" start_engine mn lnk-a --workers 1 --sa "$WORK/sa.conf" --steering classifier
 check "engine starts on cn (--steering classifier, 2 workers)" start_engine cn lnk-c --workers 2 --sa "$WORK/sa.conf" --steering classifier
 check "lnk-a keeps mn's address" bash -c "ip netns exec hl-$LAB_ID-mn ip -6 addr show dev lnk-a | grep -q '$MN/64'"
