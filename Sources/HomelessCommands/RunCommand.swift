@@ -115,7 +115,9 @@ public struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Empty polls before a worker sleeps in poll(); 0 sleeps at once.", valueName: "n"))
     public var busyPoll = 2000
 
-    @Option(name: .long, help: ArgumentHelp("RX ring blocks per ring (TPACKET_V3).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp(
+        "RX ring blocks per ring (TPACKET_V3); each worker has two RX rings. Raise it for sustained large-frame traffic: 1024 blocks of 64 KiB lose nothing at 100 kpps of 1414-byte frames where 256 lose a fifth (docs/PERFORMANCE.md).",
+        valueName: "n"))
     public var rxBlocks: UInt32 = RXRingGeometry.standard.blockCount
 
     @Option(name: .long, help: ArgumentHelp("RX ring block size in bytes (a multiple of the page size).", valueName: "bytes"))
