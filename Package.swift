@@ -15,8 +15,6 @@
 // their own that depend on this one by path, so `swift build` here stays fast.
 import PackageDescription
 
-let optimize: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
-
 let package = Package(
     name: "Homeless",
     platforms: [.macOS(.v15)],
