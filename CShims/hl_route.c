@@ -76,6 +76,15 @@ long hl_ipv6_raw_send(int fd, const void *packet, size_t length, const uint8_t *
 // a larger datagram is reported as -EMSGSIZE rather than read truncated.
 enum { HL_NETLINK_REPLY_CAPACITY = 32 * 1024 };
 
+// Starts a request of `type` with a fixed part of `body` octets (zeroed by
+// the caller) and no attributes yet.
+static void hl_netlink_begin(struct nlmsghdr *header, size_t body, unsigned short type, unsigned short flags) {
+    header->nlmsg_len = NLMSG_LENGTH(body);
+    header->nlmsg_type = type;
+    header->nlmsg_flags = flags;
+    header->nlmsg_seq = 1;
+}
+
 // Appends one attribute to the request in `message` (`capacity` octets).
 static int hl_netlink_put(struct nlmsghdr *message, size_t capacity, unsigned short type,
                           const void *data, size_t length) {
@@ -188,10 +197,8 @@ int hl_route_lookup6(const uint8_t destination[16], uint32_t mark, int32_t *out_
         char attributes[64];
     } request;
     memset(&request, 0, sizeof request);
-    request.header.nlmsg_len = NLMSG_LENGTH(sizeof request.route);
-    request.header.nlmsg_type = RTM_GETROUTE;
-    request.header.nlmsg_flags = NLM_F_REQUEST;
-    request.header.nlmsg_seq = 1;
+    hl_netlink_begin(&request.header, sizeof request.route, RTM_GETROUTE,
+                     NLM_F_REQUEST);
     request.route.rtm_family = AF_INET6;
     request.route.rtm_dst_len = 128;
     int status = hl_netlink_put(&request.header, sizeof request, RTA_DST, destination, 16);
@@ -251,10 +258,8 @@ int hl_neighbour_lookup6(int32_t ifindex, const uint8_t address[16], uint8_t out
         char attributes[16];
     } request;
     memset(&request, 0, sizeof request);
-    request.header.nlmsg_len = NLMSG_LENGTH(sizeof request.neighbour);
-    request.header.nlmsg_type = RTM_GETNEIGH;
-    request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    request.header.nlmsg_seq = 1;
+    hl_netlink_begin(&request.header, sizeof request.neighbour, RTM_GETNEIGH,
+                     NLM_F_REQUEST | NLM_F_DUMP);
     request.neighbour.ndm_family = AF_INET6;
     request.neighbour.ndm_ifindex = ifindex;
     // The kernel filters a dump by NDA_IFINDEX (ndm_ifindex is ignored there).
@@ -273,4 +278,56 @@ int hl_neighbour_lookup6(int32_t ifindex, const uint8_t address[16], uint8_t out
     memcpy(out_lladdr, search.lladdr, sizeof search.lladdr);
     *out_state = search.state;
     return 0;
+}
+
+// MARK: - Host routes and permanent neighbours (classifier steering)
+
+static int hl_ignore_reply(struct nlmsghdr *message, void *context) {
+    (void)message;
+    (void)context;
+    return 0;
+}
+
+int hl_route_host6(const uint8_t destination[16], int32_t ifindex, uint32_t table, int install) {
+    struct {
+        struct nlmsghdr header;
+        struct rtmsg route;
+        char attributes[96];
+    } request;
+    memset(&request, 0, sizeof request);
+    hl_netlink_begin(&request.header, sizeof request.route, install ? RTM_NEWROUTE : RTM_DELROUTE,
+                     NLM_F_REQUEST | NLM_F_ACK | (install ? NLM_F_CREATE | NLM_F_REPLACE : 0));
+    request.route.rtm_family = AF_INET6;
+    request.route.rtm_dst_len = 128;
+    // Tables above 255 travel in RTA_TABLE; the header field says so.
+    request.route.rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
+    request.route.rtm_protocol = RTPROT_STATIC;
+    request.route.rtm_scope = RT_SCOPE_UNIVERSE;
+    request.route.rtm_type = RTN_UNICAST;
+    int status = hl_netlink_put(&request.header, sizeof request, RTA_DST, destination, 16);
+    if (status == 0) status = hl_netlink_put(&request.header, sizeof request, RTA_TABLE, &table, sizeof table);
+    if (status == 0 && install) {
+        uint32_t index = (uint32_t)ifindex;
+        status = hl_netlink_put(&request.header, sizeof request, RTA_OIF, &index, sizeof index);
+    }
+    if (status < 0) return status;
+    return hl_netlink_exchange(&request.header, hl_ignore_reply, NULL);
+}
+
+int hl_neighbour_permanent6(int32_t ifindex, const uint8_t address[16], const uint8_t lladdr[6], int install) {
+    struct {
+        struct nlmsghdr header;
+        struct ndmsg neighbour;
+        char attributes[64];
+    } request;
+    memset(&request, 0, sizeof request);
+    hl_netlink_begin(&request.header, sizeof request.neighbour, install ? RTM_NEWNEIGH : RTM_DELNEIGH,
+                     NLM_F_REQUEST | NLM_F_ACK | (install ? NLM_F_CREATE | NLM_F_REPLACE : 0));
+    request.neighbour.ndm_family = AF_INET6;
+    request.neighbour.ndm_ifindex = ifindex;
+    request.neighbour.ndm_state = NUD_PERMANENT;
+    int status = hl_netlink_put(&request.header, sizeof request, NDA_DST, address, 16);
+    if (status == 0 && install) status = hl_netlink_put(&request.header, sizeof request, NDA_LLADDR, lladdr, 6);
+    if (status < 0) return status;
+    return hl_netlink_exchange(&request.header, hl_ignore_reply, NULL);
 }

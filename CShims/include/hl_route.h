@@ -51,4 +51,18 @@ int hl_route_lookup6(const uint8_t destination[16], uint32_t mark, int32_t *out_
 int hl_neighbour_lookup6(int32_t ifindex, const uint8_t address[16], uint8_t out_lladdr[6],
                          uint16_t *out_state);
 
+/// Installs (`install` 1: create or replace) or removes (0) the host route
+/// `destination`/128 out of interface `ifindex` in routing table `table`
+/// (RTM_NEWROUTE / RTM_DELROUTE, protocol static, no gateway), like
+/// `ip -6 route replace ADDR/128 dev IF table T`. Returns 0 or -errno from
+/// the kernel's acknowledgement (-ESRCH: no such route to remove).
+int hl_route_host6(const uint8_t destination[16], int32_t ifindex, uint32_t table, int install);
+
+/// Installs (1: create or replace) or removes (0) a permanent neighbour
+/// entry `address` -> `lladdr` (6 octets; ignored when removing) on
+/// `ifindex` (RTM_NEWNEIGH / RTM_DELNEIGH, NUD_PERMANENT), like
+/// `ip -6 neigh replace ADDR lladdr MAC dev IF nud permanent`. Returns 0 or
+/// -errno (-ENOENT: no such entry to remove).
+int hl_neighbour_permanent6(int32_t ifindex, const uint8_t address[16], const uint8_t lladdr[6], int install);
+
 #endif

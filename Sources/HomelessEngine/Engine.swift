@@ -362,11 +362,20 @@ public final class Engine: @unchecked Sendable {
         if !bridged {
             try PeerSteering.installRule(journal: journal)
             let fixedPeers = database.associations.filter { $0.direction == .outbound }.map(\.destination)
+            var steeredWires: [PeerSteering.SteeredWire] = []
+            for wire in wires {
+                guard let port = wire.classifiedPort else { continue }
+                do {
+                    steeredWires.append(PeerSteering.SteeredWire(
+                        names: wire.names, wireIndex: wire.wireIndex,
+                        kernelSideIndex: try NetworkNamespace.interfaceIndex(named: wire.names.kernelSide),
+                        classifier: port.classifier))
+                } catch {
+                    throw .ring(wire.names.wire, "\(error)")
+                }
+            }
             steering = PeerSteering(
-                wires: wires.compactMap { wire in
-                    wire.classifiedPort.map { PeerSteering.SteeredWire(names: wire.names, wireIndex: wire.wireIndex,
-                                                                        classifier: $0.classifier) }
-                },
+                wires: steeredWires,
                 fixedPeers: Set(fixedPeers), logger: logger)
             steering?.update(peers: [])
             // Next hops not resolved yet: a connection opened right after

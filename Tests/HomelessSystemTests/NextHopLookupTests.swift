@@ -67,4 +67,41 @@ struct NextHopLookupTests {
                     "the entry belongs to v0 only")
         }
     }
+
+    /// HostRoutes programs what classifier steering needs, and a marked
+    /// lookup does not see a table that only unmarked packets consult.
+    @Test(.enabled(if: runningAsRoot, "network namespaces need root"))
+    func hostRoutesAndPermanentNeighboursAreProgrammed() throws {
+        let namespace = try VethNamespace(ipv6: true)
+        try namespace.exec(["ip", "-6", "addr", "add", "2001:db8:1::1/64", "dev", "v0", "nodad"])
+        try namespace.exec(["ip", "-6", "rule", "add", "pref", "18508", "not", "fwmark", "0x484c", "lookup", "18508"])
+        let v0 = try namespace.interfaceIndex("v0")
+        let v1 = try namespace.interfaceIndex("v1")
+        let peer = Self.address(1, 0x20)
+        let mac: [UInt8] = [0x02, 0, 0, 0, 0, 0x20]
+        try namespace.inside { () throws -> Void in
+            try HostRoutes.installPermanentNeighbour(peer, linkLayerAddress: mac, interfaceIndex: v1)
+            try HostRoutes.install(peer, interfaceIndex: v1, table: 18508)
+            // Replacing is not an error.
+            try HostRoutes.install(peer, interfaceIndex: v1, table: 18508)
+            #expect(try NextHopLookup.route(to: peer) == NextHop(interfaceIndex: v1, gateway: nil))
+            #expect(try NextHopLookup.route(to: peer, mark: 0x484c) == NextHop(interfaceIndex: v0, gateway: nil),
+                    "the marked lookup sees the main table only")
+            let neighbour = try #require(try NextHopLookup.linkLayerAddress(of: peer, interfaceIndex: v1))
+            #expect(neighbour.mac == mac)
+            #expect(neighbour.state == 0x80)  // NUD_PERMANENT
+        }
+        #expect(try namespace.exec(["ip", "-6", "route", "show", "table", "18508"]).contains("2001:db8:1::20 dev v1 proto static"))
+        try namespace.inside { () throws -> Void in
+            #expect(try HostRoutes.remove(peer, table: 18508))
+            #expect(try !HostRoutes.remove(peer, table: 18508), "nothing left to remove")
+            #expect(try HostRoutes.removeNeighbour(peer, interfaceIndex: v1))
+            #expect(try !HostRoutes.removeNeighbour(peer, interfaceIndex: v1))
+            #expect(try NextHopLookup.route(to: peer) == NextHop(interfaceIndex: v0, gateway: nil))
+            #expect(throws: SyscallError(step: .routeChange, errno: EINVAL)) {
+                try HostRoutes.install([1, 2, 3], interfaceIndex: v1, table: 18508)
+            }
+        }
+        #expect(try namespace.exec(["ip", "-6", "route", "show", "table", "18508"]).isEmpty)
+    }
 }

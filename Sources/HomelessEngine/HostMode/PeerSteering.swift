@@ -30,12 +30,14 @@ final class PeerSteering {
     struct SteeredWire {
         var names: HostModeWire
         var wireIndex: Int32
+        var kernelSideIndex: Int32
         var classifier: WirePortClassifier
     }
 
     /// What a peer address is routed through.
     struct Route: Equatable {
         var kernelSide: String
+        var kernelSideIndex: Int32
         var nextHop: IPv6Address
         var isGateway: Bool
         var linkLayerAddress: [UInt8]
@@ -163,8 +165,8 @@ final class PeerSteering {
             NeighbourResolution.trigger(address: nextHop.bytes, interfaceIndex: wire.wireIndex)
             return .unresolved
         }
-        return .route(Route(kernelSide: wire.names.kernelSide, nextHop: nextHop, isGateway: hop.gateway != nil,
-                            linkLayerAddress: neighbour.mac))
+        return .route(Route(kernelSide: wire.names.kernelSide, kernelSideIndex: wire.kernelSideIndex, nextHop: nextHop,
+                            isGateway: hop.gateway != nil, linkLayerAddress: neighbour.mac))
     }
 
     private func route(_ address: IPv6Address) {
@@ -181,39 +183,36 @@ final class PeerSteering {
             return
         }
         guard desired != routes[address] else { return }
-        let table = String(SteeringRoutes.table)
+        let old = routes[address]
         guard let desired else {
-            _ = UpperPort.ip.run(["-6", "route", "del", "\(address)/128", "table", table])
-            if let old = routes[address] {
-                _ = UpperPort.ip.run(["-6", "neigh", "del", "\(address)", "dev", old.kernelSide])
-            }
+            _ = try? HostRoutes.remove(address.bytes, table: SteeringRoutes.table)
+            if let old { _ = try? HostRoutes.removeNeighbour(address.bytes, interfaceIndex: old.kernelSideIndex) }
             routes[address] = nil
             logger.info("peer no longer steered", metadata: ["address": "\(address)"])
             return
         }
-        let mac = desired.linkLayerAddress.map { byte in
-            let digits = String(byte, radix: 16)
-            return byte < 16 ? "0" + digits : digits
-        }.joined(separator: ":")
         // The peer is made on-link on the kernel side, with the next hop's
         // link-layer address as its own (a permanent neighbour entry): the
         // kernel writes that MAC into the frames, and no gateway has to be
         // valid on the kernel side (a gateway reachable through the wire
-        // would be refused there).
-        let neighbour = UpperPort.ip.run(["-6", "neigh", "replace", "\(address)", "lladdr", mac,
-                                          "dev", desired.kernelSide, "nud", "permanent"])
-        let route = UpperPort.ip.run(["-6", "route", "replace", "\(address)/128", "dev", desired.kernelSide,
-                                      "table", table, "proto", "static"])
-        guard neighbour.succeeded, route.succeeded else {
-            report("route \(address)", "peer route not installed", [
-                "address": "\(address)", "error": "\(neighbour.errorOutput)\(route.errorOutput)",
-            ])
+        // would be refused there). Neighbour first, so the route never
+        // points at an unresolved address.
+        do {
+            try HostRoutes.installPermanentNeighbour(address.bytes, linkLayerAddress: desired.linkLayerAddress,
+                                                     interfaceIndex: desired.kernelSideIndex)
+            try HostRoutes.install(address.bytes, interfaceIndex: desired.kernelSideIndex, table: SteeringRoutes.table)
+        } catch {
+            report("route \(address)", "peer route not installed", ["address": "\(address)", "error": "\(error)"])
             return
         }
-        if let old = routes[address], old.kernelSide != desired.kernelSide {
-            _ = UpperPort.ip.run(["-6", "neigh", "del", "\(address)", "dev", old.kernelSide])
+        if let old, old.kernelSideIndex != desired.kernelSideIndex {
+            _ = try? HostRoutes.removeNeighbour(address.bytes, interfaceIndex: old.kernelSideIndex)
         }
         routes[address] = desired
+        let mac = desired.linkLayerAddress.map { byte in
+            let digits = String(byte, radix: 16)
+            return byte < 16 ? "0" + digits : digits
+        }.joined(separator: ":")
         logger.info("peer steered through the upper port", metadata: [
             "address": "\(address)", "kernel-side": "\(desired.kernelSide)", "next-hop": "\(desired.nextHop)",
             "lladdr": "\(mac)",

@@ -85,6 +85,8 @@ public enum SyscallStep: String, Sendable, Hashable {
     case routeMonitorReceive = "recv(NETLINK_ROUTE)"
     case routeLookup = "RTM_GETROUTE"
     case neighbourLookup = "RTM_GETNEIGH"
+    case routeChange = "RTM_NEWROUTE/RTM_DELROUTE"
+    case neighbourChange = "RTM_NEWNEIGH/RTM_DELNEIGH"
     case rawIPv6 = "socket(AF_INET6, IPPROTO_RAW)"
     case rawIPv6Send = "sendto(IPPROTO_RAW)"
     case wakeup = "eventfd"
