@@ -80,9 +80,11 @@ import Testing
     /// the wires), the BPF classifier takes the peer's traffic and the
     /// signalling from the kernel, and the peers' addresses are routed
     /// through the upper ports. Checks the classifier's verdict counters
-    /// and the peer routes besides everything the bridge cases check.
+    /// and the peer routes besides everything the bridge cases check; in
+    /// (b) and (e) the kernel sees link A go down itself and the engine
+    /// moves cn's route to link B's kernel side.
     @Test(.enabled(if: isRoot, "needs root for network namespaces"), .timeLimit(.minutes(2)),
-          arguments: ["a", "c", "d", "s", "u"])
+          arguments: ["a", "b", "c", "d", "e", "s", "u"])
     func transferSurvivesHandoverWithClassifierSteering(_ handoverCase: String) throws {
         let (text, status) = try Self.runLabScript("mobility.sh", labID: "mk\(handoverCase)\(getpid() % 100000)",
                                                    arguments: [handoverCase],

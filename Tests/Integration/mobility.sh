@@ -50,10 +50,11 @@
 # STEERING=classifier they run `--steering classifier` (the kernel keeps
 # the wires and their addresses, the classifier takes the peers' traffic):
 # then the moves happen on the wires themselves, and the script also
-# checks the classifier's verdict counters and the peer routes (cases a,
-# c, d, s and u; b and e follow a wire's carrier, which is bridge-mode
-# behaviour). With KEYING=handshake too, the handshake starts from the
-# SYN the slow path taps on mn's wire (cases a, c, d).
+# checks the classifier's verdict counters and the peer routes; in cases b
+# and e the kernel sees link A go down itself, and the check is that the
+# engine moved cn's route to link B's kernel side (hl1). With
+# KEYING=handshake too, the handshake starts from the SYN the slow path
+# taps on mn's wire.
 #
 # usage: [MOBILITY_CASE=a|b|c|d|e|s|u] [KEYING=manual|handshake] [STEERING=bridge|classifier] HOMELESS=path/to/homeless Tests/Integration/mobility.sh [CASE]
 # Exit status: 0 all passed, 1 a check failed, 2 bad usage, 77 skipped (not
@@ -76,9 +77,10 @@ case "$CASE" in
 esac
 STEERING="${STEERING:-bridge}"
 case "$STEERING/$KEYING/$CASE" in
-    bridge/*) MN_DEV=hl0; CN_DEV=hl0; STEERING_ARGS=() ;;
-    classifier/manual/[acdsu]|classifier/handshake/[acd]) MN_DEV=lnk-a; CN_DEV=lnk-c; STEERING_ARGS=(--steering classifier) ;;
-    *) echo "mobility.sh: STEERING=classifier runs cases a, c, d, s and u (a, c and d with KEYING=handshake)" >&2; exit 2 ;;
+    bridge/*) MN_DEV=hl0; MN_DEV_B=hl1; CN_DEV=hl0; STEERING_ARGS=() ;;
+    classifier/manual/*|classifier/handshake/[abcde])
+        MN_DEV=lnk-a; MN_DEV_B=lnk-b; CN_DEV=lnk-c; STEERING_ARGS=(--steering classifier) ;;
+    *) echo "mobility.sh: STEERING=classifier with KEYING=handshake runs cases a to e" >&2; exit 2 ;;
 esac
 
 source "$HERE/lib.sh"
@@ -314,8 +316,8 @@ case "$CASE" in
     a)  renumber mn "$MN_DEV" "$MN_A" "$MN_A2"
         LAST_MOVE=$(date +%s.%N)
         MN_ADDRESSES="$MN_A,$MN_A2" ;;
-    b)  in_ns mn ip -6 addr add "$MN_B/64" dev hl1 nodad
-        in_ns mn ip -6 route add default via 2001:db8:b::1 dev hl1 metric 200
+    b)  in_ns mn ip -6 addr add "$MN_B/64" dev "$MN_DEV_B" nodad
+        in_ns mn ip -6 route add default via 2001:db8:b::1 dev "$MN_DEV_B" metric 200
         check "mn's new link B address reached cn's entry" wait_for 3 live cn "$MN_B"
         in_ns mn ip link set lnk-a down
         LAST_MOVE=$(date +%s.%N)
@@ -378,12 +380,21 @@ case "$CASE" in
         check "cn's entry for mn lists the link B address" wait_for 3 live cn "$MN_B"
         check "cn's entry for mn no longer lists the link A address as live" gone cn "$MN_B" "$MN_A"
         check "cn's entry for mn keeps the link A address as expired" wait_for 3 kept_expired cn "$MN_B" "$MN_A"
-        check "mn's engine saw link A lose carrier" grep -q 'wire lost carrier' "$WORK/mn.log"
         check "cn verified mn's link B address with a probe" mobility_count cn addresses-verified 1
-        in_ns mn ip link set lnk-a up
-        check "mn's engine saw link A come back" wait_for 3 grep -q 'wire carrier back' "$WORK/mn.log"
-        check "link A's default route is back on hl0" \
-            wait_for 3 bash -c "ip netns exec hl-$LAB_ID-mn ip -6 route show default | grep -q 'via 2001:db8:a::1 dev hl0'" ;;
+        if [[ "$STEERING" == classifier ]]; then
+            # The kernel itself saw lnk-a go down and routes through lnk-b;
+            # the engine moved cn's route to lnk-b's kernel side.
+            check "mn routes cn through hl1 (link B) now" \
+                wait_for 3 bash -c "ip netns exec hl-$LAB_ID-mn ip -6 route show table 18508 | grep -q '^$CN dev hl1'"
+            check "mn kept its ULID on hl0 while lnk-a is down (deprecated)" kept_deprecated mn hl0 "$MN_A"
+            in_ns mn ip link set lnk-a up
+        else
+            check "mn's engine saw link A lose carrier" grep -q 'wire lost carrier' "$WORK/mn.log"
+            in_ns mn ip link set lnk-a up
+            check "mn's engine saw link A come back" wait_for 3 grep -q 'wire carrier back' "$WORK/mn.log"
+            check "link A's default route is back on hl0" \
+                wait_for 3 bash -c "ip netns exec hl-$LAB_ID-mn ip -6 route show default | grep -q 'via 2001:db8:a::1 dev hl0'"
+        fi ;;
 esac
 
 # Counter NAME of hook HOOK of the classifier of NODE's first wire.
@@ -408,7 +419,8 @@ if [[ "$STEERING" == classifier ]]; then
         nd=$(classifier_count "$node" tc-ingress kernel-neighbour-discovery)
         check "$node: Neighbour Discovery stayed with the kernel ($nd frames)" test "${nd:-0}" -gt 0
     done
-    check "mn routes cn's address through hl0" steered mn "$CN"
+    # (b, e: through hl1 once link A is down, checked above.)
+    [[ "$CASE" != b && "$CASE" != e ]] && check "mn routes cn's address through hl0" steered mn "$CN"
     if [[ "$KEYING" == handshake ]]; then
         tapped=$(in_ns mn "$HOMELESS" show stats --json --name mn |
             python3 -c 'import json, sys; print(json.load(sys.stdin)["slow-path"]["conversations-tapped"])')
