@@ -17,12 +17,13 @@ import Logging
 ///   the kernel would use without it, with the next hop the kernel would
 ///   use (`NextHopLookup` with the engine's lookup mark); the peer address
 ///   gets that next hop's link-layer address, from the wire's neighbour
-///   table, as a permanent neighbour entry on the kernel side. The kernel then writes frames
-///   for the peer into the upper port with the right destination MAC, and
-///   the engine only translates them and copies them to the wire. A next
-///   hop the wire has not resolved yet is resolved (`NeighbourResolution`)
-///   and the route follows at the next refresh; until then the kernel
-///   sends directly, untranslated.
+///   table, as a permanent neighbour entry on the kernel side (both
+///   programmed over rtnetlink, `HostRoutes`). The kernel then writes
+///   frames for the peer into the upper port with the right destination
+///   MAC, and the engine only translates them and copies them to the wire.
+///   A next hop the wire has not resolved yet is resolved
+///   (`NeighbourResolution`) and the route follows at the next refresh;
+///   until then the kernel sends directly, untranslated.
 ///
 /// Routes are re-read when rtnetlink reports a change and once a second,
 /// so they follow a wire going down or a new default router.
@@ -52,6 +53,12 @@ final class PeerSteering {
     /// Peers whose next hop had no link-layer address at the last try.
     private(set) var unresolved: Set<IPv6Address> = []
     private var reportedFailures: Set<String> = []
+    /// Consecutive decisions that an installed route's address goes
+    /// elsewhere; the route is removed at `elsewhereRefreshes`.
+    private var elsewhereCount: [IPv6Address: Int] = [:]
+    /// About three seconds of the once-a-second refresh (more often when
+    /// rtnetlink reports changes).
+    static let elsewhereRefreshes = 3
 
     init(wires: [SteeredWire], fixedPeers: Set<IPv6Address>, logger: Logger) {
         self.wires = wires
@@ -138,9 +145,13 @@ final class PeerSteering {
     enum Decision: Equatable {
         /// Through this kernel side, with this next hop.
         case route(Route)
-        /// Not through the engine: no route through one of its wires
-        /// (unroutable, or another interface), or no longer a peer.
+        /// No longer a peer: no route through the engine.
         case none
+        /// The host's routes send the address elsewhere (another
+        /// interface) or nowhere. Taken as final only when it lasts: the
+        /// kernel's choice among default routes follows the routers'
+        /// reachability, which flickers while a neighbour is re-probed.
+        case elsewhere
         /// The next hop has no usable link-layer address at the moment
         /// (resolution was triggered): an installed route stays as it is,
         /// a new one waits for the next refresh.
@@ -155,9 +166,9 @@ final class PeerSteering {
         do {
             hop = try NextHopLookup.route(to: address.bytes, mark: SteeringRoutes.lookupMark)
         } catch {
-            return .none
+            return .elsewhere
         }
-        guard let wire = wires.first(where: { $0.wireIndex == hop.interfaceIndex }) else { return .none }
+        guard let wire = wires.first(where: { $0.wireIndex == hop.interfaceIndex }) else { return .elsewhere }
         let nextHop = hop.gateway.flatMap { IPv6Address(bytes: $0) } ?? address
         guard let neighbour = try? NextHopLookup.linkLayerAddress(of: nextHop.bytes, interfaceIndex: wire.wireIndex),
               NextHopLookup.isUsable(state: neighbour.state), neighbour.mac.count == 6
@@ -178,16 +189,26 @@ final class PeerSteering {
         case .none:
             unresolved.remove(address)
             desired = nil
+        case .elsewhere:
+            unresolved.remove(address)
+            if routes[address] != nil {
+                let count = (elsewhereCount[address] ?? 0) + 1
+                elsewhereCount[address] = count
+                if count < Self.elsewhereRefreshes { return }
+            }
+            desired = nil
         case .unresolved:
             unresolved.insert(address)
             return
         }
+        if desired != nil || routes[address] == nil { elsewhereCount[address] = nil }
         guard desired != routes[address] else { return }
         let old = routes[address]
         guard let desired else {
             _ = try? HostRoutes.remove(address.bytes, table: SteeringRoutes.table)
             if let old { _ = try? HostRoutes.removeNeighbour(address.bytes, interfaceIndex: old.kernelSideIndex) }
             routes[address] = nil
+            elsewhereCount[address] = nil
             logger.info("peer no longer steered", metadata: ["address": "\(address)"])
             return
         }
