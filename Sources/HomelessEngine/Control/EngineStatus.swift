@@ -236,6 +236,14 @@ struct EngineStatus {
             let statistics = report.statistics ?? PacketRingStatistics()
             text += "ring worker \(report.worker) \(report.interface): \(statistics.packets) packets, \(statistics.drops) drops, \(statistics.freezeQueueCount) freezes\n"
         }
+        var slow = CounterTotals()
+        if let counters = engine.slowPathCounters { slow.add(counters) }
+        text += "slow path: re-injected \(slow[.puntedReinjected]), signalling consumed \(slow[.signallingConsumed])"
+        text += ", sent \(slow[.signallingSent]), rejected \(slow.dropsByReason[DropReason(.signallingRejected).index])"
+        if engine.configuration.steering == .classifier {
+            text += ", conversations tapped \(slow[.conversationsTapped])"
+        }
+        text += "\n"
         func line(_ label: String, _ counters: SlowPathStatisticsAccess.Counters) -> String {
             let nonZero = counters.filter { $0.value > 0 }
             return "\(label): " + (nonZero.isEmpty ? "nothing yet" : nonZero.map { "\($0.name) \($0.value)" }.joined(separator: ", ")) + "\n"
