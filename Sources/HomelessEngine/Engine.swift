@@ -49,8 +49,6 @@ public struct EngineConfiguration: Sendable {
                 mobilityParameters: MobilityParameters = MobilityParameters(),
                 steering: WireSteering = .bridge) {
         self.steering = steering
-        var policy = policy
-        policy.upperCarriesPeerTrafficOnly = steering == .classifier
         self.anonymousHandshake = anonymousHandshake
         self.hostCacheParameters = hostCacheParameters
         self.mobilityParameters = mobilityParameters
@@ -254,6 +252,9 @@ public final class Engine: @unchecked Sendable {
                 throw .ring(names.wire, "\(error)")
             }
         }
+        // With the classifier the upper port carries only peer traffic.
+        var policy = configuration.policy
+        policy.upperCarriesPeerTrafficOnly = configuration.steering == .classifier
         for member in 0..<count {
             let lane: LaneRings
             do {
@@ -272,7 +273,7 @@ public final class Engine: @unchecked Sendable {
             }
             workers.append(ForwardingWorker(
                 id: workers.count, wireIndex: wireNumber, rings: lane, wireAddress: wireAddress,
-                mtu: snapshot.link.mtu, policy: configuration.policy, punt: PuntQueue(capacity: configuration.puntQueueCapacity, wakeup: slowPathWakeup),
+                mtu: snapshot.link.mtu, policy: policy, punt: PuntQueue(capacity: configuration.puntQueueCapacity, wakeup: slowPathWakeup),
                 translations: translations, activity: activity))
         }
         wires.append(RunningWire(names: names, snapshot: snapshot, wireIndex: wireIndex, upperIndex: upperIndex,
@@ -395,13 +396,9 @@ public final class Engine: @unchecked Sendable {
             for (number, wire) in wires.enumerated() {
                 guard let port = wire.classifiedPort else { continue }
                 do {
-                    let tap = try RawPacketSocket(interfaceIndex: wire.wireIndex, etherType: PacketRXConfiguration.everyEtherType)
-                    try tap.attachFilter(programDescriptor: port.classifier.conversationTapDescriptor)
-                    // Frames that came in before the filter was attached.
-                    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
-                    defer { scratch.deallocate() }
-                    while case .done = try tap.receive(into: scratch) {}
-                    conversationTaps[number] = tap
+                    conversationTaps[number] = try RawPacketSocket(
+                        interfaceIndex: wire.wireIndex, etherType: PacketRXConfiguration.everyEtherType,
+                        socketFilterDescriptor: port.classifier.conversationTapDescriptor)
                 } catch {
                     throw .ring(wire.names.wire, "conversation tap: \(error)")
                 }

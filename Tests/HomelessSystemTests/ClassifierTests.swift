@@ -146,15 +146,13 @@ struct ClassifierTests {
                                     "nud", "permanent"])
         }
         let (tap, sender) = try namespace.inside {
-            let tap = try RawPacketSocket(interfaceIndex: try NetworkNamespace.interfaceIndex(named: "v0"),
-                                          etherType: PacketRXConfiguration.everyEtherType)
-            try tap.attachFilter(programDescriptor: classifier.conversationTapDescriptor)
-            return (tap, try RawPacketSocket(interfaceIndex: try NetworkNamespace.interfaceIndex(named: "v1")))
+            (try RawPacketSocket(interfaceIndex: try NetworkNamespace.interfaceIndex(named: "v0"),
+                                 etherType: PacketRXConfiguration.everyEtherType,
+                                 socketFilterDescriptor: classifier.conversationTapDescriptor),
+             try RawPacketSocket(interfaceIndex: try NetworkNamespace.interfaceIndex(named: "v1")))
         }
-        // Drain what arrived before the filter was attached.
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
         defer { buffer.deallocate() }
-        while case .done = try tap.receive(into: buffer) {}
         // A SYN coming in from the link (to v0's MAC) is not ours to tap.
         let incomingSyn = ClassifierFrames.ethernet(
             destination: try macAddress(namespace, "v0"),

@@ -49,6 +49,8 @@ final class SlowPath: @unchecked Sendable {
     /// outgoing TCP SYNs to peers the engine does not know (they do not
     /// pass through the workers, so no note is made for them).
     let conversationTaps: [Int: RawPacketSocket]
+    /// One tapped frame at a time (the tap keeps 128 octets of each).
+    private let tapBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
     /// rtnetlink notifications: links and addresses are re-read at once.
     let routeChanges: RouteChangeMonitor?
     /// Signalled by the punt queues: the loop sleeps on it when idle.
@@ -89,6 +91,8 @@ final class SlowPath: @unchecked Sendable {
         self.logger = logger
     }
 
+    deinit { tapBuffer.deallocate() }
+
     func run(until stop: StopSignal) {
         var nextFullRead = hostCache.now
         var nextVerification = hostCache.now
@@ -115,8 +119,7 @@ final class SlowPath: @unchecked Sendable {
                 if changed || nextFullRead <= now {
                     nextFullRead = MonotonicInstant(nanoseconds: now.nanoseconds &+ LocalAddressWatcher.pollInterval)
                     refreshLinksAndAddresses(now: now)
-                    mobility.publishTranslations(to: translations)
-                    steering?.update(peers: mobility.peerAddresses)
+                    publishPeers()
                     steering?.refreshRoutes()
                 }
             }
@@ -135,15 +138,9 @@ final class SlowPath: @unchecked Sendable {
                 for entry in expiry.removedEntries {
                     logger.info("Host Cache entry removed (every address purged)", metadata: ["entry": "\(entry)"])
                 }
-                if !expiry.changes.isEmpty || !expiry.removedEntries.isEmpty {
-                    mobility.publishTranslations(to: translations)
-                    steering?.update(peers: mobility.peerAddresses)
-                }
+                if !expiry.changes.isEmpty || !expiry.removedEntries.isEmpty { publishPeers() }
             }
-            if handled > 0 {
-                mobility.publishTranslations(to: translations)
-                steering?.update(peers: mobility.peerAddresses)
-            }
+            if handled > 0 { publishPeers() }
             if handled > 0 || nextStatistics <= now {
                 nextStatistics = MonotonicInstant(nanoseconds: now.nanoseconds &+ 100_000_000)
                 mobility.publishStatistics()
@@ -172,20 +169,24 @@ final class SlowPath: @unchecked Sendable {
                     timeoutMilliseconds: Int32(milliseconds))
     }
 
+    /// What the workers (and, with classifier steering, the classifier and
+    /// the peer routes) know of the peers: published after every change.
+    private func publishPeers() {
+        mobility.publishTranslations(to: translations)
+        steering?.update(peers: mobility.peerAddresses)
+    }
+
     /// Outgoing SYNs to unknown peers (classifier steering): each is noted
     /// as the workers note an outbound SYN (draft 2.1.1), which starts the
     /// anonymous handshake. At most 64 per tap and round.
     private func drainConversationTaps() -> Int {
-        guard !conversationTaps.isEmpty else { return 0 }
         var taken = 0
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
-        defer { buffer.deallocate() }
         for (_, tap) in conversationTaps {
             for _ in 0..<64 {
-                guard case .done(let length) = (try? tap.receive(into: buffer)) ?? .wouldBlock else { break }
+                guard case .done(let length) = (try? tap.receive(into: tapBuffer)) ?? .wouldBlock else { break }
                 taken += 1
                 counters.add(.conversationsTapped)
-                send(mobility.noteOutbound(UnsafeRawBufferPointer(rebasing: buffer[0..<min(length, buffer.count)]),
+                send(mobility.noteOutbound(UnsafeRawBufferPointer(rebasing: tapBuffer[0..<min(length, tapBuffer.count)]),
                                            now: hostCache.now))
             }
         }
@@ -258,10 +259,7 @@ final class SlowPath: @unchecked Sendable {
             // The workers (and, with classifier steering, the classifier)
             // must know the peer's new addresses before our
             // acknowledgement lets it send from them.
-            if !result.frames.isEmpty {
-                mobility.publishTranslations(to: translations)
-                steering?.update(peers: mobility.peerAddresses)
-            }
+            if !result.frames.isEmpty { publishPeers() }
             send(result.frames)
             if let drop = result.drop {
                 logger.debug("signalling dropped", metadata: ["reason": "\(drop.rawValue)"])

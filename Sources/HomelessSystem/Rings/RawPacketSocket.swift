@@ -6,10 +6,16 @@ public final class RawPacketSocket {
     public let descriptor: Int32
 
     /// Binds to `interfaceIndex`; `etherType` 0 sends only and never receives.
-    public init(interfaceIndex: Int32, etherType: UInt16 = 0, qdiscBypass: Bool = false) throws(SyscallError) {
+    /// A socket filter (a BPF program descriptor) is attached before the
+    /// bind, so no frame it would refuse is ever queued.
+    public init(interfaceIndex: Int32, etherType: UInt16 = 0, qdiscBypass: Bool = false,
+                socketFilterDescriptor: Int32? = nil) throws(SyscallError) {
         let fd = try retryingInterrupts(.socket) { hl_packet_socket() }
         do throws(SyscallError) {
             if qdiscBypass { _ = try retryingInterrupts(.qdiscBypass) { hl_packet_set_qdisc_bypass(fd, 1) } }
+            if let program = socketFilterDescriptor {
+                _ = try retryingInterrupts(.attachFilter) { hl_packet_attach_bpf(fd, program) }
+            }
             _ = try retryingInterrupts(.bind) { hl_packet_bind(fd, interfaceIndex, etherType) }
         } catch {
             _ = hl_close(fd)
@@ -37,10 +43,6 @@ public final class RawPacketSocket {
         try retryingInterruptsNonBlocking(.receive) {
             hl_packet_receive(descriptor, buffer.baseAddress, buffer.count, 1)
         }.map { Int($0) }
-    }
-
-    public func attachFilter(programDescriptor: Int32) throws(SyscallError) {
-        _ = try retryingInterrupts(.attachFilter) { hl_packet_attach_bpf(descriptor, programDescriptor) }
     }
 }
 
