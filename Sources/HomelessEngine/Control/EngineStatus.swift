@@ -168,8 +168,8 @@ struct EngineStatus {
             } ?? "null"),
             ("classifier", JSONText.array(classifierReports().map { report in
                 JSONText.object([("wire", JSONText.quoted(report.wire))] + ClassifierHook.allCases.map { hook in
-                    (Self.name(of: hook), JSONText.object(ClassifierVerdict.allCases.map { verdict in
-                        (Self.name(of: verdict), JSONText.number(report.counts[hook, verdict]))
+                    (hook.name, JSONText.object(ClassifierVerdict.allCases.map { verdict in
+                        (verdict.name, JSONText.number(report.counts[hook, verdict]))
                     }))
                 })
             })),
@@ -182,27 +182,6 @@ struct EngineStatus {
         engine.runningWires.compactMap { wire in
             guard let port = wire.classifiedPort, let counts = try? port.classifier.verdictCounts() else { return nil }
             return (wire.names.wire, counts)
-        }
-    }
-
-    static func name(of hook: ClassifierHook) -> String {
-        switch hook {
-        case .socketFilter: "socket-filter"
-        case .tcIngress: "tc-ingress"
-        }
-    }
-
-    static func name(of verdict: ClassifierVerdict) -> String {
-        switch verdict {
-        case .kernelNotIPv6: "kernel-not-ipv6"
-        case .kernelNeighborDiscovery: "kernel-neighbour-discovery"
-        case .kernelDHCPv6: "kernel-dhcpv6"
-        case .kernelNotOwned: "kernel-not-owned"
-        case .kernelUnparsed: "kernel-unparsed"
-        case .engineForeignLocator: "engine-foreign-locator"
-        case .engineMobilityOption: "engine-mobility-option"
-        case .engineHandshake: "engine-handshake"
-        case .engineMobilityHeader: "engine-mobility-header"
         }
     }
 
@@ -251,9 +230,9 @@ struct EngineStatus {
         for report in classifierReports() {
             for hook in ClassifierHook.allCases {
                 let nonZero = ClassifierVerdict.allCases.filter { report.counts[hook, $0] > 0 }
-                text += "classifier \(report.wire) \(Self.name(of: hook)): "
+                text += "classifier \(report.wire) \(hook.name): "
                 text += nonZero.isEmpty ? "nothing yet\n"
-                    : nonZero.map { "\(Self.name(of: $0)) \(report.counts[hook, $0])" }.joined(separator: ", ") + "\n"
+                    : nonZero.map { "\($0.name) \(report.counts[hook, $0])" }.joined(separator: ", ") + "\n"
             }
         }
         if let statistics = engine.slowPathStatistics {

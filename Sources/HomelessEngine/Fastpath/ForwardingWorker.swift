@@ -135,9 +135,7 @@ public final class ForwardingWorker: @unchecked Sendable {
             if fresh { _ = punt.push(bytes, tag: Self.tag(wireIndex: wireIndex, direction: direction, note: true)) }
             return
         }
-        guard packet.upperLayerProtocol == .tcp, !packet.isFragment, let offset = packet.upperLayerOffset,
-              offset + 14 <= packet.packetEnd, offset + 14 <= bytes.count else { return }
-        let flags = bytes[offset + 13]
+        guard !packet.isFragment, let flags = Self.tcpFlags(bytes, packet) else { return }
         let syn: UInt8 = 0x02, ack: UInt8 = 0x10, rst: UInt8 = 0x04
         guard flags & syn != 0, flags & rst == 0 else { return }
         let wanted: UInt8 = direction == .outbound ? 0 : ack
@@ -416,12 +414,20 @@ public final class ForwardingWorker: @unchecked Sendable {
         return .rewrite(source: match.record.peerIdentifier, destination: match.record.localIdentifier)
     }
 
+    /// The flags octet of a TCP segment (RFC 9293 3.1), or nil when the
+    /// packet is not TCP or too short to hold it.
+    @inline(__always)
+    static func tcpFlags(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket) -> UInt8? {
+        guard packet.upperLayerProtocol == .tcp, let offset = packet.upperLayerOffset,
+              offset + 14 <= packet.packetEnd, offset + 14 <= bytes.count else { return nil }
+        return bytes[offset + 13]
+    }
+
     /// A TCP SYN without ACK: the first packet of a new conversation.
     @inline(__always)
     static func isConnectionRequest(_ bytes: UnsafeRawBufferPointer, _ packet: ParsedPacket) -> Bool {
-        guard packet.upperLayerProtocol == .tcp, let offset = packet.upperLayerOffset,
-              offset + 14 <= packet.packetEnd, offset + 14 <= bytes.count else { return false }
-        return bytes[offset + 13] & 0x12 == 0x02
+        guard let flags = tcpFlags(bytes, packet) else { return false }
+        return flags & 0x12 == 0x02
     }
 
     /// The flow-mark bit of a TCP or UDP packet (ports as the local

@@ -12,7 +12,8 @@ import Logging
 /// journal removes the claim on a clean stop. At start-up a kernel side
 /// that exists with a claim whose process is gone is a leftover of this
 /// engine: its addresses and routes go back to the wire, IPv6 is enabled
-/// on the wire again, and the veth pair is deleted. An interface without a
+/// on the wire again, and the veth pair is deleted (with classifier
+/// steering: the veth pair, rule, table and filter go, see `recover`). An interface without a
 /// claim, or claimed by a live process, is left alone (start-up then
 /// reports it exists).
 enum CrashedRunRecovery {
@@ -48,7 +49,7 @@ enum CrashedRunRecovery {
         }
         text += "disable_ipv6=\(snapshot.disableIPv6)\n"
         text += "allmulticast=\(snapshot.link.isAllMulticast ? "on" : "off")\n"
-        for (feature, name) in [("generic-receive-offload", "gro"), ("large-receive-offload", "lro")] {
+        for (feature, name) in UpperPort.receiveOffloads {
             text += "\(name)=\(UpperPort.offloadIsOn(feature, of: names.wire) ? "on" : "off")\n"
         }
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -78,79 +79,75 @@ enum CrashedRunRecovery {
 
     /// Undoes what a dead run of this engine left on `names`; true when
     /// there was such a run. Throws when the leftovers could not be removed.
+    ///
+    /// Both steerings leave the veth pair and perhaps the wire's receive
+    /// offloads off. A bridge run also left the host's addresses and routes
+    /// on the kernel side (read before the pair goes, then put back on the
+    /// wire) and the wire's IPv6 disabled; a classifier run left its
+    /// steering rule and table, its tc ingress filter and perhaps the
+    /// clsact qdisc it created.
     static func recover(_ names: HostModeWire, logger: Logger) throws(EngineError) -> Bool {
         guard InterfaceConfiguration.linkExists(names.kernelSide),
               let (pid, settings) = claimant(kernelSide: names.kernelSide),
               let path = claimPath(kernelSide: names.kernelSide)
         else { return false }
         if kill(pid, 0) == 0 || errno != ESRCH { return false }  // the owner still runs
-        if settings["steering"] == WireSteering.classifier.rawValue {
-            return try recoverClassifierSteering(names, pid: pid, settings: settings, path: path, logger: logger)
-        }
-        let addresses: [InterfaceAddress]
-        let routes: [InterfaceRoute]
+        let steering = WireSteering(rawValue: settings["steering"] ?? "") ?? .bridge
+        var addresses: [InterfaceAddress] = []
+        var routes: [InterfaceRoute] = []
         do {
-            addresses = try InterfaceConfiguration.globalAddresses(of: names.kernelSide)
-            routes = try InterfaceConfiguration.routes(through: names.kernelSide)
+            if steering == .bridge {
+                addresses = try InterfaceConfiguration.globalAddresses(of: names.kernelSide)
+                routes = try InterfaceConfiguration.routes(through: names.kernelSide)
+            }
             try UpperPort.ip.check(["link", "del", names.kernelSide])
             if InterfaceConfiguration.linkExists(names.wire) {
-                try InterfaceConfiguration.setIPv6Setting("disable_ipv6", of: names.wire,
-                                                          to: settings["disable_ipv6"] ?? "0")
-                if settings["allmulticast"] == "off" {
-                    try UpperPort.ip.check(["link", "set", "dev", names.wire, "allmulticast", "off"])
+                if steering == .bridge {
+                    try InterfaceConfiguration.setIPv6Setting("disable_ipv6", of: names.wire,
+                                                              to: settings["disable_ipv6"] ?? "0")
+                    if settings["allmulticast"] == "off" {
+                        try UpperPort.ip.check(["link", "set", "dev", names.wire, "allmulticast", "off"])
+                    }
                 }
-                for name in ["gro", "lro"] where settings[name] == "on" {
+                for (_, name) in UpperPort.receiveOffloads where settings[name] == "on" {
                     _ = UpperPort.ethtool.run(["-K", names.wire, name, "on"])
                 }
             }
         } catch {
             throw .hostConfiguration("removing the leftovers of a crashed run on \(names.wire): \(error)")
         }
-        let failures = UpperPort.putBack(addresses: addresses, routes: routes, on: names.wire)
-        _ = unlink(path)
-        logger.notice("removed the leftovers of a crashed run", metadata: [
+        var metadata: Logger.Metadata = [
             "wire": "\(names.wire)", "kernel-side": "\(names.kernelSide)", "process": "\(pid)",
-            "addresses": "\(addresses.filter { !$0.isKernelGenerated }.map(\.prefix))",
-            "routes": "\(routes.filter { !$0.isKernelManaged && !$0.isMultipath }.count)",
-            "not-restored": "\(failures)",
-        ])
+            "steering": "\(steering.rawValue)",
+        ]
+        switch steering {
+        case .bridge:
+            let failures = UpperPort.putBack(addresses: addresses, routes: routes, on: names.wire)
+            metadata["addresses"] = "\(addresses.filter { !$0.isKernelGenerated }.map(\.prefix))"
+            metadata["routes"] = "\(routes.filter { !$0.isKernelManaged && !$0.isMultipath }.count)"
+            metadata["not-restored"] = "\(failures)"
+        case .classifier:
+            removeClassifierLeftovers(on: names.wire, settings: settings)
+        }
+        _ = unlink(path)
+        logger.notice("removed the leftovers of a crashed run", metadata: metadata)
         return true
     }
 
-    /// A dead run with classifier steering left the veth pair, the steering
-    /// rule and table, its tc ingress filter (and the clsact qdisc it
-    /// created), and perhaps the wire's receive offloads off; the wire kept
-    /// its addresses.
-    private static func recoverClassifierSteering(_ names: HostModeWire, pid: pid_t, settings: [String: String],
-                                                  path: String, logger: Logger) throws(EngineError) -> Bool {
-        do {
-            try UpperPort.ip.check(["link", "del", names.kernelSide])
-        } catch {
-            throw .hostConfiguration("removing the leftovers of a crashed run on \(names.wire): \(error)")
-        }
+    /// The steering rule and table; on the wire, the filter (only ours:
+    /// handle, priority, program name) and the clsact qdisc if the dead run
+    /// created it and nothing else hangs on it.
+    private static func removeClassifierLeftovers(on wire: String, settings: [String: String]) {
         PeerSteering.removeLeftovers()
-        if InterfaceConfiguration.linkExists(names.wire) {
-            for name in ["gro", "lro"] where settings[name] == "on" {
-                _ = UpperPort.ethtool.run(["-K", names.wire, name, "on"])
-            }
-            // The filter goes (only ours: handle, priority, program name);
-            // the clsact qdisc too if the dead run created it and nothing
-            // else hangs on it.
-            if let index = try? NetworkNamespace.interfaceIndex(named: names.wire) {
-                _ = try? IngressAttachment.removeLeftover(interfaceIndex: index)
-            }
-            let tc = SystemCommand("tc")
-            if settings["clsact"] == "absent",
-               tc.run(["filter", "show", "dev", names.wire, "ingress"]).output.isEmpty,
-               tc.run(["filter", "show", "dev", names.wire, "egress"]).output.isEmpty {
-                _ = tc.run(["qdisc", "del", "dev", names.wire, "clsact"])
-            }
+        guard InterfaceConfiguration.linkExists(wire) else { return }
+        if let index = try? NetworkNamespace.interfaceIndex(named: wire) {
+            _ = try? IngressAttachment.removeLeftover(interfaceIndex: index)
         }
-        _ = unlink(path)
-        logger.notice("removed the leftovers of a crashed run", metadata: [
-            "wire": "\(names.wire)", "kernel-side": "\(names.kernelSide)", "process": "\(pid)",
-            "steering": "classifier",
-        ])
-        return true
+        let tc = SystemCommand("tc")
+        if settings["clsact"] == "absent",
+           tc.run(["filter", "show", "dev", wire, "ingress"]).output.isEmpty,
+           tc.run(["filter", "show", "dev", wire, "egress"]).output.isEmpty {
+            _ = tc.run(["qdisc", "del", "dev", wire, "clsact"])
+        }
     }
 }

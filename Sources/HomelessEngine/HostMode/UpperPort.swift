@@ -53,6 +53,9 @@ enum UpperPort {
     static let ip = SystemCommand("ip")
     static let ethtool = SystemCommand("ethtool")
     static let copiedSettingKeys = ["accept_ra", "autoconf", "accept_dad", "dad_transmits", "router_solicitations"]
+    /// The receive offloads that merge frames: `ethtool -k` feature name
+    /// and `ethtool -K` keyword.
+    static let receiveOffloads = [("generic-receive-offload", "gro"), ("large-receive-offload", "lro")]
 
     /// Checks everything start-up will need without changing the host.
     static func validate(_ names: HostModeWire) throws(EngineError) -> WireSnapshot {
@@ -208,8 +211,7 @@ enum UpperPort {
     /// super-frames larger than any TX slot and the MTU: off while the
     /// engine runs (journaled).
     static func turnReceiveOffloadsOff(_ wire: String, journal: HostChangeJournal) {
-        for (feature, name) in [("generic-receive-offload", "gro"), ("large-receive-offload", "lro")]
-        where offloadIsOn(feature, of: wire) {
+        for (feature, name) in receiveOffloads where offloadIsOn(feature, of: wire) {
             let outcome = ethtool.run(["-K", wire, name, "off"])
             if outcome.succeeded {
                 journal.record("\(name) off on \(wire)") { try ethtool.check(["-K", wire, name, "on"]) }

@@ -14,6 +14,21 @@ public enum ClassifierVerdict: UInt32, CaseIterable, Sendable {
 
     /// Whether frames with this verdict go to the engine (and not the kernel).
     public var isEngine: Bool { rawValue >= UInt32(HL_VERDICT_FIRST_ENGINE) }
+
+    /// The counter's name in `homeless show stats`.
+    public var name: String {
+        switch self {
+        case .kernelNotIPv6: "kernel-not-ipv6"
+        case .kernelNeighborDiscovery: "kernel-neighbour-discovery"
+        case .kernelDHCPv6: "kernel-dhcpv6"
+        case .kernelNotOwned: "kernel-not-owned"
+        case .kernelUnparsed: "kernel-unparsed"
+        case .engineForeignLocator: "engine-foreign-locator"
+        case .engineMobilityOption: "engine-mobility-option"
+        case .engineHandshake: "engine-handshake"
+        case .engineMobilityHeader: "engine-mobility-header"
+        }
+    }
 }
 
 /// The hook a verdict was counted at.
@@ -22,6 +37,14 @@ public enum ClassifierHook: UInt32, CaseIterable, Sendable {
     case socketFilter = 0
     /// tc ingress: what the kernel's stack no longer sees.
     case tcIngress = 1
+
+    /// The hook's name in `homeless show stats`.
+    public var name: String {
+        switch self {
+        case .socketFilter: "socket-filter"
+        case .tcIngress: "tc-ingress"
+        }
+    }
 }
 
 /// Per-verdict frame counts summed over CPUs.
