@@ -38,25 +38,19 @@ log "homeless inspect Tests/Fixtures/captures/homeless.pcap (Binding Update, Ack
 "$homeless" inspect Tests/Fixtures/captures/homeless.pcap | sed -n '/^#4 /,/^#6 /p' | head -n 12
 
 export LAB_ID="demo$$"
-lab=scripts/lab.sh
-# The engine helpers the lab integration tests use (in_ns, start_engine,
-# stop_engine); each engine is named after its node (@homeless/mn, ...).
+# The helpers the lab integration tests use (lab_up, in_ns, start_engine,
+# stop_engines_and_lab, ...); each engine is named after its node
+# (@homeless/mn, ...).
 HOMELESS="$homeless" WORK=$(mktemp -d) ENGINE_LOG_LEVEL=warning
 declare -A ENGINE_PID=()
 passed=0 failed=0
 source Tests/Integration/lib.sh
 
-cleanup() {
-    local node
-    for node in "${!ENGINE_PID[@]}"; do stop_engine "$node" || true; done
-    bash "$lab" down >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap stop_engines_and_lab EXIT
 trap 'exit 130' INT TERM
 
 log "lab up: mn --A/B-- rt --C-- cn"
-bash "$lab" up >/dev/null
+lab_up
 
 mn_old=2001:db8:a::10 mn_new=2001:db8:a::99 cn=2001:db8:c::20
 # One manually keyed AH SA each way (draft 2.4: every Binding Update carries

@@ -37,18 +37,12 @@ WORK="$(mktemp -d)"
 declare -A ENGINE_PID=()
 passed=0
 failed=0
-cleanup() {
-    local node
-    for node in "${!ENGINE_PID[@]}"; do stop_engine "$node" || true; done
-    bash "$ROOT/scripts/lab.sh" down >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap stop_engines_and_lab EXIT
 trap 'exit 130' INT TERM
 
 RT=2001:db8:a::1
 CN=2001:db8:c::20
-bash "$ROOT/scripts/lab.sh" up >"$WORK/lab.log" 2>&1 || { cat "$WORK/lab.log"; exit 1; }
+lab_up
 write_manual_sas "$WORK/sa.conf" 2001:db8:a::10 "$CN"
 
 # CPU time (ns) of every thread of PID so far.

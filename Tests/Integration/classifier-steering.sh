@@ -32,7 +32,6 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 HOMELESS="${HOMELESS:-$ROOT/.build/debug/homeless}"
 FRAMES="$HERE/frames.py"
-LAB="$ROOT/scripts/lab.sh"
 
 source "$HERE/lib.sh"
 require_lab classifier-steering.sh ip tc ethtool iperf3 python3
@@ -43,13 +42,7 @@ declare -A ENGINE_PID=()
 passed=0
 failed=0
 
-cleanup() {
-    local node
-    for node in "${!ENGINE_PID[@]}"; do stop_engine "$node" TERM || true; done
-    bash "$LAB" down >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap stop_engines_and_lab EXIT
 trap 'exit 130' INT TERM
 
 MN=2001:db8:a::10
@@ -60,7 +53,7 @@ verdict() { stat "$1" "d['classifier'][0]['tc-ingress']['$2']"; }
 ping6_ok() { in_ns mn ping -6 -c "${2:-3}" -i 0.2 -W 2 "$1" >/dev/null; }
 
 started=$(date +%s)
-bash "$LAB" up >"$WORK/lab.log" 2>&1 || { cat "$WORK/lab.log"; exit 1; }
+lab_up
 write_manual_sas "$WORK/sa.conf" "$MN" "$CN"
 snapshot mn "$WORK/mn.before"
 snapshot cn "$WORK/cn.before"

@@ -27,7 +27,6 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 HOMELESS="${HOMELESS:-$ROOT/.build/debug/homeless}"
-LAB="$ROOT/scripts/lab.sh"
 
 source "$HERE/lib.sh"
 require_lab expiry.sh ip ethtool iperf3 python3 ping
@@ -44,11 +43,8 @@ CN=2001:db8:c::20
 
 ENGINE_LOG_LEVEL=info
 cleanup() {
-    local node
     [[ -n "$PING_PID" ]] && kill "$PING_PID" 2>/dev/null
-    for node in "${!ENGINE_PID[@]}"; do stop_engine "$node" || true; done
-    bash "$LAB" down >/dev/null 2>&1 || true
-    if [[ -n "${KEEP_WORK:-}" ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+    stop_engines_and_lab
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -84,7 +80,7 @@ transfer() {   # port
     return "$status"
 }
 
-bash "$LAB" up >"$WORK/lab.log" 2>&1 || { cat "$WORK/lab.log"; exit 1; }
+lab_up
 write_manual_sas "$WORK/sa.conf" "$MN_A" "$CN"
 
 check "a --binding-lifetime below 4 s is refused (exit 64)" \

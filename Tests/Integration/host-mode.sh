@@ -22,7 +22,6 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 HOMELESS="${HOMELESS:-$ROOT/.build/debug/homeless}"
 FRAMES="$HERE/frames.py"
-LAB="$ROOT/scripts/lab.sh"
 
 source "$HERE/lib.sh"
 require_lab host-mode.sh ip ethtool iperf3 python3
@@ -33,16 +32,7 @@ declare -A ENGINE_PID=()
 passed=0
 failed=0
 
-cleanup() {
-    local node
-    for node in "${!ENGINE_PID[@]}"; do
-        kill -CONT "${ENGINE_PID[$node]}" 2>/dev/null
-        stop_engine "$node" TERM || true
-    done
-    bash "$LAB" down >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap stop_engines_and_lab EXIT
 trap 'exit 130' INT TERM
 
 check() {   # description command...
@@ -71,7 +61,7 @@ counters_balance_once() {   # node
 }
 
 started=$(date +%s)
-bash "$LAB" up >"$WORK/lab.log" 2>&1 || { cat "$WORK/lab.log"; exit 1; }
+lab_up
 snapshot mn "$WORK/mn.before"
 snapshot cn "$WORK/cn.before"
 

@@ -6,6 +6,26 @@
 
 in_ns() { local node="$1"; shift; ip netns exec "hl-$LAB_ID-$node" "$@"; }
 
+LAB_SCRIPT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/lab.sh"
+
+# Builds the lab (scripts/lab.sh up); on failure prints its log and exits 1.
+lab_up() {
+    bash "$LAB_SCRIPT" up >"$WORK/lab.log" 2>&1 || { cat "$WORK/lab.log"; exit 1; }
+}
+
+# What every lab script's EXIT trap does last: stops each engine still in
+# ENGINE_PID (continuing it first, should a test have stopped it), removes
+# the lab, and removes WORK unless KEEP_WORK is set.
+stop_engines_and_lab() {
+    local node
+    for node in "${!ENGINE_PID[@]}"; do
+        kill -CONT "${ENGINE_PID[$node]}" 2>/dev/null
+        stop_engine "$node" || true
+    done
+    bash "$LAB_SCRIPT" down >/dev/null 2>&1 || true
+    if [[ -n "${KEEP_WORK:-}" ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+}
+
 # Exits 77 (skipped) unless running as root with every TOOL installed, and
 # 1 when $HOMELESS is not an executable. SCRIPT names the caller.
 require_lab() {   # script tool...

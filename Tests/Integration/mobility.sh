@@ -64,7 +64,6 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 HOMELESS="${HOMELESS:-$ROOT/.build/debug/homeless}"
-LAB="$ROOT/scripts/lab.sh"
 CASE="${1:-${MOBILITY_CASE:-a}}"
 KEYING="${KEYING:-manual}"
 case "$KEYING" in
@@ -107,12 +106,9 @@ CN2=2001:db8:c::99       # cn's address after renumbering (cases c, d)
 
 ENGINE_LOG_LEVEL=info
 cleanup() {
-    local node
     [[ -n "$CAPTURE_PID" ]] && kill -KILL "$CAPTURE_PID" 2>/dev/null
     [[ -n "$SIGNALLING_PID" ]] && kill -KILL "$SIGNALLING_PID" 2>/dev/null
-    for node in "${!ENGINE_PID[@]}"; do stop_engine "$node" || true; done
-    bash "$LAB" down >/dev/null 2>&1 || true
-    if [[ -n "${KEEP_WORK:-}" ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+    stop_engines_and_lab
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -149,7 +145,7 @@ renumber() {   # node device old new
 }
 
 echo "case $CASE, keying $KEYING, steering $STEERING"
-bash "$LAB" up >"$WORK/lab.log" 2>&1 || { cat "$WORK/lab.log"; exit 1; }
+lab_up
 
 # --- SA file: one SA each way, HMAC-SHA-256, keys made for this run --------
 write_manual_sas "$WORK/sa.conf" "$MN_A" "$CN"
