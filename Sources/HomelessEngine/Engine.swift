@@ -159,25 +159,43 @@ public final class Engine: @unchecked Sendable {
         return try configuration.wires.map { (wire) throws(EngineError) in try UpperPort.validate(wire) }
     }
 
+    /// Binds and listens on the engine's abstract control socket. The name
+    /// of a run that just died (SIGKILL) can stay bound for a moment after
+    /// its process is gone: a child it was spawning holds a copy of the
+    /// descriptor table until it execs (close-on-exec acts only then). So
+    /// after removing a dead run's leftovers, a name in use is retried for
+    /// up to two seconds before the start is refused.
+    static func listenForControl(_ engineName: String, afterDeadRun: Bool) throws(EngineError) -> ControlListener {
+        let controlName = EngineConfiguration.controlSocketName(engineName)
+        var attempts = afterDeadRun ? 40 : 1
+        while true {
+            do {
+                return try ControlSocket.listen(name: controlName)
+            } catch {
+                guard error.errno == EADDRINUSE else { throw .hostConfiguration("\(error)") }
+                attempts -= 1
+                guard attempts > 0 else { throw .controlSocketInUse(engineName) }
+                usleep(50_000)
+            }
+        }
+    }
+
     /// Validates, builds the upper ports, opens the rings, starts the
     /// workers, moves the host's IPv6 configuration, opens the control
     /// socket. On failure everything done so far is undone.
     public func start() throws(EngineError) {
         // A dead run of this engine on these interfaces (SIGKILL, crash)
         // left the host's addresses on its veth pair: put them back first.
+        var recoveredDeadRun = false
         if geteuid() == 0 {
-            for names in configuration.wires { _ = try CrashedRunRecovery.recover(names, logger: logger) }
+            for names in configuration.wires where try CrashedRunRecovery.recover(names, logger: logger) {
+                recoveredDeadRun = true
+            }
         }
         let snapshots = try Self.validate(configuration)
         // Claim the name first: a second engine of the same name must fail
         // before it touches the host.
-        let controlName = EngineConfiguration.controlSocketName(configuration.name)
-        do {
-            control = try ControlSocket.listen(name: controlName)
-        } catch {
-            if error.errno == EADDRINUSE { throw .controlSocketInUse(configuration.name) }
-            throw .hostConfiguration("\(error)")
-        }
+        control = try Self.listenForControl(configuration.name, afterDeadRun: recoveredDeadRun)
         do throws(EngineError) {
             for (index, names) in configuration.wires.enumerated() {
                 try UpperPort.create(names, snapshot: snapshots[index], steering: configuration.steering, journal: journal)
@@ -212,7 +230,7 @@ public final class Engine: @unchecked Sendable {
             throw error
         }
         logger.info("engine running", metadata: [
-            "name": "\(configuration.name)", "control": "@\(controlName)",
+            "name": "\(configuration.name)", "control": "@\(EngineConfiguration.controlSocketName(configuration.name))",
             "workers": "\(workers.count)",
         ])
     }

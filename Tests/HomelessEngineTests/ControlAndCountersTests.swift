@@ -1,6 +1,7 @@
 import Foundation
 import HomelessSystem
 import Logging
+import Synchronization
 import Testing
 @testable import HomelessEngine
 import HomelessWire
@@ -57,6 +58,27 @@ import HomelessWire
         let response = try ControlSocket.request(name: name, "stats json")
         #expect(response.count == "you said: stats json\n".utf8.count + 100_000)
         #expect(String(decoding: response.prefix(21), as: UTF8.self) == "you said: stats json\n")
+    }
+
+    @Test func aNameInUseIsRefusedAtOnceUnlessADeadRunWasJustRemoved() throws {
+        let engineName = "test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let holder = Mutex<ControlListener?>(try ControlSocket.listen(name: EngineConfiguration.controlSocketName(engineName)))
+        // No dead run: a second engine of the same name is refused at once.
+        #expect {
+            _ = try Engine.listenForControl(engineName, afterDeadRun: false)
+        } throws: { error in
+            if case .controlSocketInUse(engineName) = error as? EngineError { true } else { false }
+        }
+        // After a dead run, the name is taken over once its last holder
+        // lets go (here after 300 ms, inside the two seconds allowed).
+        let release = Thread {
+            usleep(300_000)
+            holder.withLock { $0 = nil }
+        }
+        release.start()
+        let listener = try Engine.listenForControl(engineName, afterDeadRun: true)
+        #expect(holder.withLock { $0 == nil })
+        #expect(listener.name == EngineConfiguration.controlSocketName(engineName))
     }
 
     @Test func requestWithoutServerIsRefused() {

@@ -90,6 +90,8 @@ start_engine() {   # node wire extra-args...
         sleep 0.05
     done
     echo "engine on $node did not start:"; cat "$WORK/$node.log"
+    # Who holds the engine's control socket name, if anyone does.
+    in_ns "$node" ss -xlp 2>/dev/null | grep -F "@homeless/$node " | sed 's/^/  held: /'
     return 1
 }
 
