@@ -49,7 +49,7 @@ import HomelessWire
     /// mn opens a connection to cn and gets cn's first reply: the Initial
     /// Binding Update goes to cn, which adopts mn and acknowledges.
     func handshake(_ mn: Node, _ cn: Node) throws -> (initial: [UInt8], acknowledgement: [UInt8]) {
-        Self.tcpFrame(from: Self.mnOld, to: Self.cn, flags: 0x02).withUnsafeBytes { mn.controller.noteOutbound($0, now: mn.now) }
+        _ = Self.tcpFrame(from: Self.mnOld, to: Self.cn, flags: 0x02).withUnsafeBytes { mn.controller.noteOutbound($0, now: mn.now) }
         #expect(mn.entries().count == 1)
         let initial = Self.tcpFrame(from: Self.cn, to: Self.mnOld, flags: 0x12).withUnsafeBytes {
             mn.controller.noteInbound($0, now: mn.now)
@@ -171,7 +171,7 @@ import HomelessWire
     /// becomes `standard`. A forged one without our SA's SPI is ignored.
     @Test func aParameterProblemForOurBindingUpdateMarksAStandardHost() throws {
         let mn = try Node(local: Self.mnOld)
-        Self.tcpFrame(from: Self.mnOld, to: Self.cn, flags: 0x02).withUnsafeBytes { mn.controller.noteOutbound($0, now: mn.now) }
+        _ = Self.tcpFrame(from: Self.mnOld, to: Self.cn, flags: 0x02).withUnsafeBytes { mn.controller.noteOutbound($0, now: mn.now) }
         let initial = Self.tcpFrame(from: Self.cn, to: Self.mnOld, flags: 0x12).withUnsafeBytes {
             mn.controller.noteInbound($0, now: mn.now)
         }
@@ -215,7 +215,7 @@ import HomelessWire
     @Test func aBindingUpdateWithoutAnSAForThePeerCreatesNothing() throws {
         let mn = try Node(local: Self.mnOld)
         let stranger = try Node(local: TranslationTests.address("2001:db8:e::1"))
-        Self.tcpFrame(from: Self.mnOld, to: Self.cn, flags: 0x02).withUnsafeBytes { mn.controller.noteOutbound($0, now: mn.now) }
+        _ = Self.tcpFrame(from: Self.mnOld, to: Self.cn, flags: 0x02).withUnsafeBytes { mn.controller.noteOutbound($0, now: mn.now) }
         let initial = Self.tcpFrame(from: Self.cn, to: Self.mnOld, flags: 0x12).withUnsafeBytes {
             mn.controller.noteInbound($0, now: mn.now)
         }
@@ -228,7 +228,7 @@ import HomelessWire
     @Test func aPeerWithoutAnSAStaysAPlainPeer() throws {
         let mn = try Node(local: Self.mnOld)
         let other = TranslationTests.address("2001:db8:f::5")
-        Self.tcpFrame(from: Self.mnOld, to: other, flags: 0x02).withUnsafeBytes { mn.controller.noteOutbound($0, now: mn.now) }
+        _ = Self.tcpFrame(from: Self.mnOld, to: other, flags: 0x02).withUnsafeBytes { mn.controller.noteOutbound($0, now: mn.now) }
         #expect(mn.entries().isEmpty)
         let frames = Self.tcpFrame(from: other, to: Self.mnOld, flags: 0x12).withUnsafeBytes {
             mn.controller.noteInbound($0, now: mn.now)
@@ -261,7 +261,7 @@ import HomelessWire
             #expect(result.frames.isEmpty || result.drop == nil)
             _ = frame.withUnsafeBytes { mn.controller.handleInbound($0, now: mn.now) }
             _ = frame.withUnsafeBytes { mn.controller.noteInbound($0, now: mn.now) }
-            frame.withUnsafeBytes { mn.controller.noteOutbound($0, now: mn.now) }
+            _ = frame.withUnsafeBytes { mn.controller.noteOutbound($0, now: mn.now) }
         }
         // Every copy replays or alters the one accepted packet: nothing new applied.
         #expect(cn.controller.statistics.bindingUpdatesApplied == appliedBefore)

@@ -99,7 +99,7 @@ import HomelessWire
         let controller = MobilityController(hostCache: access, securityAssociations: database,
                                             localAddresses: [MobilityControllerTests.mnOld], seed: 3, publishingTo: published)
         #expect(published.read { $0.associations.compactMap(\.hostCacheEntry) }.isEmpty)
-        MobilityControllerTests.tcpFrame(from: MobilityControllerTests.mnOld, to: MobilityControllerTests.cn, flags: 0x02)
+        _ = MobilityControllerTests.tcpFrame(from: MobilityControllerTests.mnOld, to: MobilityControllerTests.cn, flags: 0x02)
             .withUnsafeBytes { controller.noteOutbound($0, now: access.now) }
         let entries = access.read { cache in cache.entryIDs }
         try #require(entries.count == 1)

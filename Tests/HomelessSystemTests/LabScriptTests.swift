@@ -10,6 +10,7 @@ struct LabScriptTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("scripts/lab.sh").path
 
+    @discardableResult
     func lab(_ arguments: [String], id: String, allowFailure: Bool = false) throws -> String {
         try run(["env", "LAB_ID=\(id)", Self.script] + arguments, allowFailure: allowFailure)
     }
