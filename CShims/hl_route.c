@@ -1,12 +1,10 @@
 // hl_route.c - rtnetlink change monitor, kernel-routed raw IPv6 socket,
-// next-hop, neighbour, link and address queries.
+// next-hop and neighbour queries.
 #define _GNU_SOURCE
 #include "hl_route.h"
 
 #include <errno.h>
-#include <linux/if_addr.h>
 #include <linux/netlink.h>
-#include <net/if.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -280,111 +278,6 @@ int hl_neighbour_lookup6(int32_t ifindex, const uint8_t address[16], uint8_t out
     memcpy(out_lladdr, search.lladdr, sizeof search.lladdr);
     *out_state = search.state;
     return 0;
-}
-
-// MARK: - Links and addresses
-
-static int hl_link_visit(struct nlmsghdr *message, void *context) {
-    struct hl_link_facts *facts = context;
-    int length = 0;
-    struct rtattr *attribute = hl_netlink_attributes(message, sizeof(struct ifinfomsg), &length);
-    if (message->nlmsg_type != RTM_NEWLINK || !attribute) return 0;
-    const struct ifinfomsg *link = NLMSG_DATA(message);
-    facts->ifindex = link->ifi_index;
-    facts->flags = link->ifi_flags;
-    facts->type = link->ifi_type;
-    for (; RTA_OK(attribute, length); attribute = RTA_NEXT(attribute, length)) {
-        size_t payload = RTA_PAYLOAD(attribute);
-        if (attribute->rta_type == IFLA_MTU && payload >= sizeof facts->mtu) {
-            memcpy(&facts->mtu, RTA_DATA(attribute), sizeof facts->mtu);
-        } else if (attribute->rta_type == IFLA_ADDRESS && payload <= sizeof facts->address) {
-            memcpy(facts->address, RTA_DATA(attribute), payload);
-            facts->address_length = (uint32_t)payload;
-        }
-    }
-    return 1;  // a get by name has exactly one answer
-}
-
-int hl_link_query(const char *name, struct hl_link_facts *out) {
-    size_t name_length = name ? strlen(name) : 0;
-    if (name_length == 0 || name_length >= IFNAMSIZ) return -EINVAL;
-    struct {
-        struct nlmsghdr header;
-        struct ifinfomsg link;
-        char attributes[64];
-    } request;
-    memset(&request, 0, sizeof request);
-    hl_netlink_begin(&request.header, sizeof request.link, RTM_GETLINK, NLM_F_REQUEST);
-    request.link.ifi_family = AF_UNSPEC;
-    int status = hl_netlink_put(&request.header, sizeof request, IFLA_IFNAME, name, name_length + 1);
-    if (status < 0) return status;
-    memset(out, 0, sizeof *out);
-    status = hl_netlink_exchange(&request.header, hl_link_visit, out);
-    if (status < 0) return status;
-    return out->ifindex > 0 ? 0 : -ENODEV;
-}
-
-struct hl_address_list {
-    int32_t ifindex;
-    struct hl_address_facts *entries;
-    size_t capacity;
-    size_t count;
-};
-
-static int hl_address_visit(struct nlmsghdr *message, void *context) {
-    struct hl_address_list *list = context;
-    int length = 0;
-    struct rtattr *attribute = hl_netlink_attributes(message, sizeof(struct ifaddrmsg), &length);
-    if (message->nlmsg_type != RTM_NEWADDR || !attribute) return 0;
-    const struct ifaddrmsg *entry = NLMSG_DATA(message);
-    if (entry->ifa_family != AF_INET6 || (int32_t)entry->ifa_index != list->ifindex) return 0;
-    struct hl_address_facts facts;
-    memset(&facts, 0, sizeof facts);
-    facts.prefix_length = entry->ifa_prefixlen;
-    facts.scope = entry->ifa_scope;
-    facts.flags = entry->ifa_flags;
-    facts.preferred_lifetime = 0xFFFFFFFFu;
-    facts.valid_lifetime = 0xFFFFFFFFu;
-    const void *local = NULL, *address = NULL;
-    for (; RTA_OK(attribute, length); attribute = RTA_NEXT(attribute, length)) {
-        size_t payload = RTA_PAYLOAD(attribute);
-        if (attribute->rta_type == IFA_LOCAL && payload == 16) {
-            local = RTA_DATA(attribute);
-        } else if (attribute->rta_type == IFA_ADDRESS && payload == 16) {
-            address = RTA_DATA(attribute);
-        } else if (attribute->rta_type == IFA_FLAGS && payload >= sizeof facts.flags) {
-            // The full 32-bit flags (ifa_flags holds only the low 8).
-            memcpy(&facts.flags, RTA_DATA(attribute), sizeof facts.flags);
-        } else if (attribute->rta_type == IFA_CACHEINFO && payload >= sizeof(struct ifa_cacheinfo)) {
-            struct ifa_cacheinfo info;
-            memcpy(&info, RTA_DATA(attribute), sizeof info);
-            facts.preferred_lifetime = info.ifa_prefered;
-            facts.valid_lifetime = info.ifa_valid;
-        }
-    }
-    // IFA_LOCAL is the interface's own address when a peer is named
-    // (IFA_ADDRESS then holds the peer), as iproute2 reads it.
-    const void *own = local ? local : address;
-    if (!own) return 0;
-    memcpy(facts.address, own, sizeof facts.address);
-    if (list->count < list->capacity) list->entries[list->count] = facts;
-    list->count += 1;
-    return 0;  // read on to NLMSG_DONE
-}
-
-long hl_address_dump6(int32_t ifindex, struct hl_address_facts *out, size_t capacity) {
-    struct {
-        struct nlmsghdr header;
-        struct ifaddrmsg address;
-    } request;
-    memset(&request, 0, sizeof request);
-    hl_netlink_begin(&request.header, sizeof request.address, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP);
-    request.address.ifa_family = AF_INET6;
-    request.address.ifa_index = (uint32_t)ifindex;
-    struct hl_address_list list = {.ifindex = ifindex, .entries = out, .capacity = capacity, .count = 0};
-    int status = hl_netlink_exchange(&request.header, hl_address_visit, &list);
-    if (status < 0) return status;
-    return (long)list.count;
 }
 
 // MARK: - Host routes and permanent neighbours (classifier steering)

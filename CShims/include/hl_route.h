@@ -1,8 +1,7 @@
 // hl_route.h - the kernel's routing side of host mode: an rtnetlink socket
 // that reports link and address changes, a raw IPv6 socket whose packets
 // the kernel routes and resolves (next hop, neighbour) itself, and the
-// rtnetlink queries the slow path uses to resolve a next hop on its own and
-// to read links and addresses (no `ip` process per look).
+// rtnetlink queries the slow path uses to resolve a next hop on its own.
 //
 // Like hl_packet.h: one system call per function, a non-negative result or
 // -errno, so Swift never reads a clobbered thread-local errno.
@@ -65,43 +64,5 @@ int hl_route_host6(const uint8_t destination[16], int32_t ifindex, uint32_t tabl
 /// `ip -6 neigh replace ADDR lladdr MAC dev IF nud permanent`. Returns 0 or
 /// -errno (-ENOENT: no such entry to remove).
 int hl_neighbour_permanent6(int32_t ifindex, const uint8_t address[16], const uint8_t lladdr[6], int install);
-
-/// What the kernel says about one link (RTM_NEWLINK).
-struct hl_link_facts {
-    int32_t ifindex;
-    /// IFF_* (UP, LOWER_UP, ALLMULTI, ...): ifi_flags.
-    uint32_t flags;
-    /// ARPHRD_* (1: Ethernet).
-    uint16_t type;
-    uint32_t mtu;
-    /// The link-layer address (IFLA_ADDRESS), `address_length` octets.
-    uint8_t address[32];
-    uint32_t address_length;
-};
-
-/// Asks the kernel about the link named `name` (RTM_GETLINK with
-/// IFLA_IFNAME, like `ip link show dev NAME`). Returns 0 and the facts,
-/// -ENODEV when there is no such link, -EINVAL for a name that cannot be an
-/// interface name, otherwise -errno.
-int hl_link_query(const char *name, struct hl_link_facts *out);
-
-/// One IPv6 address of an interface (RTM_NEWADDR).
-struct hl_address_facts {
-    uint8_t address[16];
-    uint8_t prefix_length;
-    /// RT_SCOPE_* (0: global, 253: link, 254: host).
-    uint8_t scope;
-    /// IFA_F_* (IFA_FLAGS when the kernel sends it, else ifa_flags).
-    uint32_t flags;
-    /// Seconds left (IFA_CACHEINFO); 0xFFFFFFFF: forever.
-    uint32_t preferred_lifetime;
-    uint32_t valid_lifetime;
-};
-
-/// Lists the IPv6 addresses of interface `ifindex` in the kernel's order
-/// (an RTM_GETADDR dump, filtered here). Fills at most `capacity` entries
-/// of `out` and returns how many there are in all (more than `capacity`:
-/// call again with room for them), or -errno.
-long hl_address_dump6(int32_t ifindex, struct hl_address_facts *out, size_t capacity);
 
 #endif

@@ -1,12 +1,9 @@
-import CHomeless
-
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One IPv6 address of an interface as the kernel reports it (RTM_NEWADDR;
-/// what `ip -6 addr show` prints), with what is needed to add it again
-/// exactly (`ip -6 addr add`).
+/// One IPv6 address of an interface as `ip -6 -o addr show` reports it,
+/// with what is needed to add it again exactly (`ip -6 addr add`).
 public struct InterfaceAddress: Hashable, Sendable {
     /// Address and prefix length, e.g. `2001:db8:a::10/64`.
     public var prefix: String
@@ -21,6 +18,8 @@ public struct InterfaceAddress: Hashable, Sendable {
     /// Router Advertisement.
     public var isKernelGenerated: Bool
 
+    static let replayableFlags: Set<String> = ["nodad", "noprefixroute", "home", "mngtmpaddr", "optimistic", "autojoin"]
+
     /// Arguments for `ip` that add this address to `device`.
     public func addArguments(device: String) -> [String] {
         var arguments = ["-6", "addr", "add", prefix, "dev", device]
@@ -31,36 +30,43 @@ public struct InterfaceAddress: Hashable, Sendable {
         return arguments
     }
 
-    /// IFA_F_* bits (linux/if_addr.h) and the words `ip` uses for them.
-    static let replayableFlagBits: [(bit: UInt32, word: String)] = [
-        (0x02, "nodad"), (0x04, "optimistic"), (0x10, "home"), (0x100, "mngtmpaddr"),
-        (0x200, "noprefixroute"), (0x400, "autojoin"),
-    ]
-    static let temporaryBit: UInt32 = 0x01
-    static let permanentBit: UInt32 = 0x80
-
-    /// The address as RTM_GETADDR reported it.
-    init(_ facts: hl_address_facts) {
-        let text = withUnsafeBytes(of: facts.address) { InterfaceAddress.presentation(of: $0) }
-        prefix = "\(text)/\(facts.prefix_length)"
-        flags = Self.replayableFlagBits.filter { facts.flags & $0.bit != 0 }.map(\.word)
-        validLifetime = Self.lifetime(facts.valid_lifetime)
-        preferredLifetime = Self.lifetime(facts.preferred_lifetime)
-        // `ip` prints `temporary` for privacy addresses and `dynamic` for
-        // addresses without IFA_F_PERMANENT (SLAAC).
-        isKernelGenerated = facts.flags & Self.temporaryBit != 0 || facts.flags & Self.permanentBit == 0
+    /// Parses one line of `ip -6 -o addr show`.
+    public init?(line: String) {
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\\" }).map(String.init)
+        guard let inet = words.firstIndex(of: "inet6"), inet + 1 < words.count else { return nil }
+        prefix = words[inet + 1]
+        var flags: [String] = []
+        var valid = "forever"
+        var preferred = "forever"
+        var generated = false
+        var index = inet + 2
+        while index < words.count {
+            let word = words[index]
+            switch word {
+            case "scope", "peer", "brd", "metric", "proto":
+                index += 1
+            case "valid_lft" where index + 1 < words.count:
+                valid = Self.seconds(words[index + 1])
+                index += 1
+            case "preferred_lft" where index + 1 < words.count:
+                preferred = Self.seconds(words[index + 1])
+                index += 1
+            case "temporary", "dynamic":
+                generated = true
+            default:
+                if Self.replayableFlags.contains(word) { flags.append(word) }
+            }
+            index += 1
+        }
+        self.flags = flags
+        validLifetime = valid
+        preferredLifetime = preferred
+        isKernelGenerated = generated
     }
 
-    /// Seconds as `ip` takes them; all ones is infinite (INFINITY_LIFE_TIME).
-    static func lifetime(_ seconds: UInt32) -> String {
-        seconds == UInt32.max ? "forever" : String(seconds)
-    }
-
-    /// RFC 5952 text of 16 octets, as inet_ntop(3) and `ip` write it.
-    static func presentation(of octets: UnsafeRawBufferPointer) -> String {
-        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        guard inet_ntop(AF_INET6, octets.baseAddress, &text, socklen_t(text.count)) != nil else { return "::" }
-        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    /// `1234sec` as printed, `1234` as `ip` takes it.
+    static func seconds(_ word: String) -> String {
+        word.hasSuffix("sec") ? String(word.dropLast(3)) : word
     }
 }
 
@@ -79,9 +85,7 @@ public struct InterfaceRoute: Hashable, Sendable {
         guard !words.isEmpty else { return nil }
         words.removeAll { Self.stateWords.contains($0) }
         if let expires = words.firstIndex(of: "expires"), expires + 1 < words.count {
-            // `1234sec` as printed, `1234` as `ip route add` takes it.
-            let printed = words[expires + 1]
-            words[expires + 1] = printed.hasSuffix("sec") ? String(printed.dropLast(3)) : printed
+            words[expires + 1] = InterfaceAddress.seconds(words[expires + 1])
         }
         self.words = words
     }
@@ -115,8 +119,7 @@ public struct InterfaceRoute: Hashable, Sendable {
     }
 }
 
-/// What the kernel tells about one link (RTM_NEWLINK; what
-/// `ip -o link show` prints).
+/// What `ip -o link show` tells about one link.
 public struct LinkState: Hashable, Sendable {
     public var name: String
     public var index: Int32
@@ -128,31 +131,21 @@ public struct LinkState: Hashable, Sendable {
     public var isUp: Bool { flags.contains("UP") }
     public var isAllMulticast: Bool { flags.contains("ALLMULTI") }
 
-    /// IFF_* bits (linux/if.h) with the names `ip` prints for them.
-    static let flagNames: [(bit: UInt32, name: String)] = [
-        (0x1, "UP"), (0x2, "BROADCAST"), (0x8, "LOOPBACK"), (0x10, "POINTOPOINT"), (0x80, "NOARP"),
-        (0x100, "PROMISC"), (0x200, "ALLMULTI"), (0x400, "MASTER"), (0x800, "SLAVE"), (0x1000, "MULTICAST"),
-        (0x10000, "LOWER_UP"), (0x20000, "DORMANT"),
-    ]
-    static let runningBit: UInt32 = 0x40
-
-    /// The link as RTM_GETLINK reported it; nil unless it is an Ethernet
-    /// link (ARPHRD_ETHER with a 6-octet address).
-    init?(name: String, _ facts: hl_link_facts) {
-        guard facts.type == 1, facts.address_length == 6 else { return nil }
+    /// Parses one line of `ip -o link show`; nil unless it is an Ethernet link.
+    public init?(line: String) {
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\\" }).map(String.init)
+        guard words.count > 2, let index = Int32(words[0].dropLast()) else { return nil }
+        var name = words[1].hasSuffix(":") ? String(words[1].dropLast()) : words[1]
+        if let at = name.firstIndex(of: "@") { name = String(name[..<at]) }
         self.name = name
-        index = facts.ifindex
-        mtu = Int(facts.mtu)
-        macAddress = withUnsafeBytes(of: facts.address) { bytes in
-            bytes.prefix(6).map { byte in
-                let digits = String(byte, radix: 16)
-                return byte < 16 ? "0" + digits : digits
-            }.joined(separator: ":")
-        }
-        var flags = Set(Self.flagNames.filter { facts.flags & $0.bit != 0 }.map(\.name))
-        // As `ip` shows it: an interface that is up without carrier.
-        if facts.flags & 0x1 != 0, facts.flags & Self.runningBit == 0 { flags.insert("NO-CARRIER") }
-        self.flags = flags
+        self.index = index
+        let bracketed = words[2].trimmingCharacters(in: "<>")
+        flags = Set(bracketed.split(separator: ",").map(String.init))
+        guard let mtuIndex = words.firstIndex(of: "mtu"), mtuIndex + 1 < words.count,
+              let mtu = Int(words[mtuIndex + 1]) else { return nil }
+        self.mtu = mtu
+        guard let ether = words.firstIndex(of: "link/ether"), ether + 1 < words.count else { return nil }
+        macAddress = words[ether + 1]
     }
 }
 
@@ -166,47 +159,26 @@ extension String {
     }
 }
 
-/// Reads and writes the host's interface configuration, in the calling
-/// thread's network namespace: links and addresses are read over rtnetlink
-/// (the slow path re-reads them on every change, so no process is spawned
-/// for a look), routes through iproute2 (replayed word for word), settings
-/// through /proc/sys.
+/// Reads and writes the host's interface configuration through iproute2
+/// and /proc/sys, in the calling thread's network namespace.
 public enum InterfaceConfiguration {
     static let ip = SystemCommand("ip")
 
-    /// The link named `name`; nil when it is not an Ethernet link. Throws
-    /// ENODEV (step `.linkQuery`) when there is no such link.
-    public static func link(named name: String) throws(SyscallError) -> LinkState? {
-        LinkState(name: name, try facts(ofLink: name))
+    public static func link(named name: String) throws(SystemCommand.Failure) -> LinkState? {
+        let output = try ip.check(["-o", "link", "show", "dev", name])
+        return output.split(separator: "\n").lazy.compactMap { LinkState(line: String($0)) }.first
     }
 
     /// Whether a link of this name exists (of any type).
     public static func linkExists(_ name: String) -> Bool {
-        (try? facts(ofLink: name)) != nil
-    }
-
-    static func facts(ofLink name: String) throws(SyscallError) -> hl_link_facts {
-        var facts = hl_link_facts()
-        _ = try retryingInterrupts(.linkQuery) { hl_link_query(name, &facts) }
-        return facts
+        ip.run(["-o", "link", "show", "dev", name]).succeeded
     }
 
     /// Global-scope IPv6 addresses of `device`, in the order the kernel
-    /// lists them (like `ip -6 addr show dev DEVICE scope global`).
-    public static func globalAddresses(of device: String) throws(SyscallError) -> [InterfaceAddress] {
-        let index = try facts(ofLink: device).ifindex
-        var entries = [hl_address_facts](repeating: hl_address_facts(), count: 16)
-        while true {
-            let total = try retryingInterrupts(.addressQuery) {
-                entries.withUnsafeMutableBufferPointer { hl_address_dump6(index, $0.baseAddress, $0.count) }
-            }
-            // Addresses added between a dump that overflowed and this one
-            // make it overflow again; the room grows with the count.
-            if total <= entries.count {
-                return entries.prefix(Int(total)).filter { $0.scope == 0 }.map(InterfaceAddress.init)
-            }
-            entries = [hl_address_facts](repeating: hl_address_facts(), count: Int(total) + 16)
-        }
+    /// lists them.
+    public static func globalAddresses(of device: String) throws(SystemCommand.Failure) -> [InterfaceAddress] {
+        let output = try ip.check(["-6", "-o", "addr", "show", "dev", device, "scope", "global"])
+        return output.split(separator: "\n").compactMap { InterfaceAddress(line: String($0)) }
     }
 
     /// Main-table IPv6 routes whose device is `device`.

@@ -85,8 +85,6 @@ public enum SyscallStep: String, Sendable, Hashable {
     case routeMonitorReceive = "recv(NETLINK_ROUTE)"
     case routeLookup = "RTM_GETROUTE"
     case neighbourLookup = "RTM_GETNEIGH"
-    case linkQuery = "RTM_GETLINK"
-    case addressQuery = "RTM_GETADDR"
     case routeChange = "RTM_NEWROUTE/RTM_DELROUTE"
     case neighbourChange = "RTM_NEWNEIGH/RTM_DELNEIGH"
     case rawIPv6 = "socket(AF_INET6, IPPROTO_RAW)"
