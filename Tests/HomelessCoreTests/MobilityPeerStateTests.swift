@@ -122,6 +122,26 @@ import HomelessWire
         #expect(F.timer(fired) == .some(F.at(seconds: 11, milliseconds: 500)))
     }
 
+    @Test func aWithdrawalIsSentAtOnceNotOfferedForPiggybacking() throws {
+        // Multi-homing: linkA and linkB are registered; linkA's link goes
+        // down. The peer may be sending to linkA: it must learn now, not
+        // when a small data packet happens to leave.
+        var state = try acknowledgedMachine()
+        let actions = state.handle(.localAddressRemoved(F.linkA), now: F.at(seconds: 10))
+        #expect(F.offers(actions).isEmpty)
+        let sent = try #require(F.standalone(actions).first)
+        #expect(sent.withdrawals == [F.linkA] && sent.registrations.isEmpty && sent.homeAddress == nil)
+        #expect(sent.source == F.linkB)
+        #expect(F.timer(actions) == .some(F.at(seconds: 11)), "retransmitted after 1 s unless acknowledged")
+        // A gain alongside a loss goes with it, at once.
+        var both = try acknowledgedMachine()
+        _ = both.handle(.localAddressAdded(F.linkC), now: F.at(seconds: 10))
+        let moved = both.handle(.localAddressRemoved(F.linkA), now: F.at(seconds: 10))
+        let update = try #require(F.standalone(moved).first)
+        #expect(update.withdrawals == [F.linkA] && update.registrations == [F.linkC])
+        #expect(moved.contains(.withdrawPiggybackOffer), "the earlier offer of linkC is taken back")
+    }
+
     @Test func aPiggybackedUpdateIsRetransmittedUntilAcknowledged() throws {
         var state = try acknowledgedMachine()
         let offer = try #require(F.offers(state.handle(.localAddressAdded(F.linkC), now: F.at(seconds: 10))).first)

@@ -20,10 +20,11 @@ public import HomelessWire
 ///   retransmitted with backoff until an answer or the attempt limit.
 /// * homeless: the entry's addresses are kept in step with our local
 ///   addresses of the peer's scope: new ones registered, lost ones withdrawn
-///   (lifetime 0), all refreshed before their granted lifetime ends, each
-///   change offered for piggybacking and sent standalone when no data
-///   packet took it in time, retransmitted until acknowledged (1 s doubling
-///   to 32 s). Binding Requests are answered with a Binding Update.
+///   (lifetime 0), all refreshed before their granted lifetime ends. A
+///   withdrawal or a change that needs a Home Address option is sent at
+///   once; other changes are offered for piggybacking and sent standalone
+///   when no data packet took them in time; retransmitted until
+///   acknowledged (1 s doubling to 32 s). Binding Requests are answered with a Binding Update.
 /// * standardHost / standardMobile: no Binding Updates from this machine;
 ///   the engine emulates a Standard Mobile Host per connection (2.2.2, 2.2.3).
 ///
@@ -352,17 +353,24 @@ public struct PeerMobilityState: Sendable {
     /// Offers the pending changes for piggybacking and makes sure a
     /// standalone transmission follows if no packet takes them in time.
     ///
-    /// A change that needs a Home Address option (the peer does not hold
-    /// our source any more: a handover) goes standalone at once: it cannot
-    /// ride on a data packet (the option would change the receiver's
-    /// pseudo-header source) and the connection is stalled until the peer
-    /// learns the new locator.
+    /// Two kinds of change go standalone at once:
+    /// * one that needs a Home Address option (the peer does not hold our
+    ///   source any more: a handover): it cannot ride on a data packet (the
+    ///   option would change the receiver's pseudo-header source) and the
+    ///   connection is stalled until the peer learns the new locator;
+    /// * one that withdraws an address (2.1.3): the peer may be sending to
+    ///   it, and everything it sends there is lost until it learns. Waiting
+    ///   for a small data packet is no option then: a sender whose window
+    ///   is full of segments lost on the dead link sends none until its
+    ///   retransmission timeout, and the acknowledgements of those
+    ///   retransmissions go to the dead address too.
+    /// Only registrations (an address gained, a refresh) wait for a ride.
     mutating func offer(now: MonotonicInstant, into actions: inout [PeerMobilityAction]) {
         guard let spec = makeSpec(now: now) else {
             withdrawOffer(into: &actions)
             return
         }
-        if spec.homeAddress != nil {
+        if spec.homeAddress != nil || !spec.withdrawals.isEmpty {
             transmitStandalone(now: now, into: &actions)
             return
         }
