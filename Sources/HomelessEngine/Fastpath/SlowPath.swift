@@ -198,31 +198,43 @@ final class SlowPath: @unchecked Sendable {
     /// addresses are withdrawn and the translations moved to a surviving
     /// locator before the kernel side loses carrier and the kernel reroutes
     /// (so the first packet on the new link already carries the new
-    /// locator); a link that came back is brought up first.
+    /// locator); a link that came back is brought up first. The Binding
+    /// Updates leave last: once a peer learns, its acknowledgements arrive
+    /// through the surviving link, and until the kernel rerouted they would
+    /// clock more segments into the dead link's kernel side, where the
+    /// engine can only drop them (a whole window lost, and TCP waits for
+    /// its retransmission timeout).
     private func refreshLinksAndAddresses(now: MonotonicInstant) {
         let carrier = carriers?.check() ?? (wentDown: [], cameUp: [])
         for wire in carrier.cameUp { carriers?.mirror(wire: wire, up: true) }
+        var updates: [SlowPathFrame] = []
         if let addresses {
-            pollAddresses(addresses, now: now, downDevices: carriers?.downKernelSides ?? [])
+            updates = pollAddresses(addresses, now: now, downDevices: carriers?.downKernelSides ?? [])
         }
         if !carrier.wentDown.isEmpty { mobility.publishTranslations(to: translations) }
         for wire in carrier.wentDown { carriers?.mirror(wire: wire, up: false) }
+        send(updates)
     }
 
-    private func pollAddresses(_ watcher: LocalAddressWatcher, now: MonotonicInstant, downDevices: Set<String>) {
+    /// Acts on the kernel sides' address changes; the signalling they call
+    /// for, to send.
+    private func pollAddresses(_ watcher: LocalAddressWatcher, now: MonotonicInstant,
+                               downDevices: Set<String>) -> [SlowPathFrame] {
         let change = watcher.poll(keeping: mobility.localIdentifiersInUse, downDevices: downDevices)
+        var frames: [SlowPathFrame] = []
         for address in change.added {
             if let wire = watcher.wire(of: address) { mobility.noteLocalAddress(address, wire: wire) }
             logger.info("local address added", metadata: ["address": "\(address)"])
-            send(mobility.localAddressAdded(address, now: now))
+            frames += mobility.localAddressAdded(address, now: now)
         }
         for address in change.removed {
             logger.info("local address removed", metadata: ["address": "\(address)"])
-            send(mobility.localAddressRemoved(address, now: now))
+            frames += mobility.localAddressRemoved(address, now: now)
         }
         for address in change.keptAsIdentifier {
             logger.info("identifier kept for open connections (deprecated, nodad)", metadata: ["address": "\(address)"])
         }
+        return frames
     }
 
     private func handle(_ frame: UnsafeRawBufferPointer, tag: UInt32) {
