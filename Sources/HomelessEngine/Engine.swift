@@ -188,8 +188,8 @@ public final class Engine: @unchecked Sendable {
         // left the host's addresses on its veth pair: put them back first.
         var recoveredDeadRun = false
         if geteuid() == 0 {
-            for names in configuration.wires where try CrashedRunRecovery.recover(names, logger: logger) {
-                recoveredDeadRun = true
+            for names in configuration.wires {
+                if try CrashedRunRecovery.recover(names, logger: logger) { recoveredDeadRun = true }
             }
         }
         let snapshots = try Self.validate(configuration)
@@ -230,7 +230,7 @@ public final class Engine: @unchecked Sendable {
             throw error
         }
         logger.info("engine running", metadata: [
-            "name": "\(configuration.name)", "control": "@\(EngineConfiguration.controlSocketName(configuration.name))",
+            "name": "\(configuration.name)", "control": "@\(control?.name ?? "")",
             "workers": "\(workers.count)",
         ])
     }
