@@ -100,33 +100,10 @@ check "mn's kernel resolved rt on lnk-a" \
 
 # --- the peer: through both engines -----------------------------------------
 check "ping6 mn -> cn through both engines" ping6_ok "$CN" 5
-mn_out_before=$(total mn outbound-forwarded); mn_in_before=$(total mn inbound-forwarded)
-cn_out_before=$(total cn outbound-forwarded); cn_in_before=$(total cn inbound-forwarded)
-in_ns cn python3 "$FRAMES" udp-echo-server "$CN" 5001 300 &
-server=$!
-sleep 0.3
-echoed=$(in_ns mn python3 "$FRAMES" udp-client "$CN" 5001 300)
-wait "$server"
-check "UDP: 300 datagrams echoed through both engines (got $echoed)" test "$echoed" -eq 300
-sleep 0.2
-mn_out=$(( $(total mn outbound-forwarded) - mn_out_before )); mn_in=$(( $(total mn inbound-forwarded) - mn_in_before ))
-cn_out=$(( $(total cn outbound-forwarded) - cn_out_before )); cn_in=$(( $(total cn inbound-forwarded) - cn_in_before ))
-check "mn counted the 300 datagrams it sent (+$mn_out)" within "$mn_out" 300 310
-check "mn counted the 300 echoes it received (+$mn_in)" within "$mn_in" 300 310
-check "cn counted the 300 datagrams it received (+$cn_in)" within "$cn_in" 300 310
-check "cn counted the 300 echoes it sent (+$cn_out)" within "$cn_out" 300 310
+udp_echo_mn_to_cn "$CN" 5001 310
 
-in_ns cn iperf3 -s -1 -B "$CN" -p 5201 >/dev/null 2>&1 &
-server=$!
-sleep 0.3
 cn_taken_before=$(verdict cn engine-foreign-locator)
-if in_ns mn timeout 30 iperf3 -c "$CN" -p 5201 -t 3 -J >"$WORK/iperf.json" 2>&1; then
-    received=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"])' "$WORK/iperf.json")
-    pass "iperf3 TCP through both engines ($((received * 8 / 3 / 1000000)) Mbit/s)"
-else
-    fail "iperf3 TCP through both engines"; cat "$WORK/iperf.json"
-fi
-wait "$server" 2>/dev/null
+iperf_mn_to_cn "$CN" 5201 3 "iperf3 TCP through both engines"
 taken=$(( $(verdict cn engine-foreign-locator) - cn_taken_before ))
 check "cn's tc ingress took mn's segments from the kernel ($taken)" test "$taken" -gt 1000
 check "the signalling was the engine's (tc ingress, mobility option)" test "$(verdict mn engine-mobility-option)" -gt 0

@@ -35,11 +35,6 @@ failed=0
 trap stop_engines_and_lab EXIT
 trap 'exit 130' INT TERM
 
-check() {   # description command...
-    local description="$1"; shift
-    if "$@"; then pass "$description"; else fail "$description"; fi
-}
-
 drops_for() { stat "$1" "d['totals']['drops-by-reason']['$2']"; }
 
 ping6_ok() { in_ns mn ping -6 -c "${2:-3}" -i 0.2 -W 2 "$1" >/dev/null; }
@@ -107,36 +102,14 @@ in_ns mn ip -6 neigh flush dev hl0
 check "ping6 mn -> rt (mn resolves rt through the engine)" ping6_ok 2001:db8:a::1 2
 check "mn's neighbour table lives on hl0" bash -c "ip netns exec hl-$LAB_ID-mn ip -6 neigh show dev hl0 | grep -q 2001:db8:a::1"
 
-mn_out_before=$(total mn outbound-forwarded); mn_in_before=$(total mn inbound-forwarded)
-cn_out_before=$(total cn outbound-forwarded); cn_in_before=$(total cn inbound-forwarded)
-in_ns cn python3 "$FRAMES" udp-echo-server 2001:db8:c::20 5001 300 &
-server=$!
-sleep 0.3
-echoed=$(in_ns mn python3 "$FRAMES" udp-client 2001:db8:c::20 5001 300)
-wait "$server"
-check "UDP: 300 datagrams echoed through both engines (got $echoed)" test "$echoed" -eq 300
-sleep 0.2
-mn_out=$(( $(total mn outbound-forwarded) - mn_out_before )); mn_in=$(( $(total mn inbound-forwarded) - mn_in_before ))
-cn_out=$(( $(total cn outbound-forwarded) - cn_out_before )); cn_in=$(( $(total cn inbound-forwarded) - cn_in_before ))
 # 300 datagrams each way, plus at most a few Neighbour Discovery frames.
-check "mn counted the 300 datagrams it sent (+$mn_out)" within "$mn_out" 300 320
-check "mn counted the 300 echoes it received (+$mn_in)" within "$mn_in" 300 320
-check "cn counted the 300 datagrams it received (+$cn_in)" within "$cn_in" 300 320
-check "cn counted the 300 echoes it sent (+$cn_out)" within "$cn_out" 300 320
+udp_echo_mn_to_cn 2001:db8:c::20 5001 320
 
 cn_bytes_before=$(total cn inbound-bytes)
-in_ns cn iperf3 -s -1 -B 2001:db8:c::20 -p 5201 >/dev/null 2>&1 &
-server=$!
-sleep 0.3
-if in_ns mn timeout 30 iperf3 -c 2001:db8:c::20 -p 5201 -t 3 -J >"$WORK/iperf.json" 2>&1; then
-    received=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"])' "$WORK/iperf.json")
-    pass "iperf3 TCP through both engines ($((received * 8 / 3 / 1000000)) Mbit/s)"
+if iperf_mn_to_cn 2001:db8:c::20 5201 3 "iperf3 TCP through both engines"; then
     cn_bytes=$(( $(total cn inbound-bytes) - cn_bytes_before ))
-    check "cn's inbound bytes cover the TCP payload ($cn_bytes >= $received)" test "$cn_bytes" -ge "$received"
-else
-    fail "iperf3 TCP through both engines"; cat "$WORK/iperf.json"
+    check "cn's inbound bytes cover the TCP payload ($cn_bytes >= $IPERF_RECEIVED)" test "$cn_bytes" -ge "$IPERF_RECEIVED"
 fi
-wait "$server" 2>/dev/null
 check "no drops on mn after normal traffic" test "$(total mn drops)" -eq 0
 check "no drops on cn after normal traffic" test "$(total cn drops)" -eq 0
 sleep 0.3
@@ -174,16 +147,7 @@ check "cn completed the plain peer's pending checksums ($completed)" test "$comp
 # The plain peer's TCP stack hands the veth 64 KB super-frames (TSO);
 # cn's engine cuts them into wire-size segments.
 segmented_before=$(total cn super-frames-segmented)
-in_ns cn iperf3 -s -1 -B 2001:db8:c::20 -p 5202 >/dev/null 2>&1 &
-server=$!
-sleep 0.3
-if in_ns mn timeout 30 iperf3 -c 2001:db8:c::20 -p 5202 -t 2 -J >"$WORK/iperf-plain.json" 2>&1; then
-    received=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"])' "$WORK/iperf-plain.json")
-    pass "iperf3 TCP from a plain peer through cn's engine ($((received * 8 / 2 / 1000000)) Mbit/s)"
-else
-    fail "iperf3 TCP from a plain peer through cn's engine"; cat "$WORK/iperf-plain.json"
-fi
-wait "$server" 2>/dev/null
+iperf_mn_to_cn 2001:db8:c::20 5202 2 "iperf3 TCP from a plain peer through cn's engine"
 segmented=$(( $(total cn super-frames-segmented) - segmented_before ))
 check "cn cut the peer's super-frames into segments ($segmented)" test "$segmented" -gt 0
 check "no frame-too-long drops on cn" test "$(drops_for cn frame-too-long)" -eq 0

@@ -148,3 +148,47 @@ stat() {   # node expression
 }
 total() { stat "$1" "d['totals']['$2']"; }
 within() { [[ "$1" -ge "$2" && "$1" -le "$3" ]]; }   # value low high
+
+# 300 UDP datagrams from mn to cn's ADDRESS:PORT, echoed back (frames.py,
+# at $FRAMES): checks that all came back and that both engines' forwarded
+# counters grew by 300 each way, and by at most MOST (a few other frames,
+# such as Neighbour Discovery, may pass meanwhile).
+udp_echo_mn_to_cn() {   # address port most
+    local address="$1" port="$2" most="$3" server echoed
+    local mn_out mn_in cn_out cn_in mn_out_before mn_in_before cn_out_before cn_in_before
+    mn_out_before=$(total mn outbound-forwarded); mn_in_before=$(total mn inbound-forwarded)
+    cn_out_before=$(total cn outbound-forwarded); cn_in_before=$(total cn inbound-forwarded)
+    in_ns cn python3 "$FRAMES" udp-echo-server "$address" "$port" 300 &
+    server=$!
+    sleep 0.3
+    echoed=$(in_ns mn python3 "$FRAMES" udp-client "$address" "$port" 300)
+    wait "$server"
+    check "UDP: 300 datagrams echoed through both engines (got $echoed)" test "$echoed" -eq 300
+    sleep 0.2
+    mn_out=$(( $(total mn outbound-forwarded) - mn_out_before )); mn_in=$(( $(total mn inbound-forwarded) - mn_in_before ))
+    cn_out=$(( $(total cn outbound-forwarded) - cn_out_before )); cn_in=$(( $(total cn inbound-forwarded) - cn_in_before ))
+    check "mn counted the 300 datagrams it sent (+$mn_out)" within "$mn_out" 300 "$most"
+    check "mn counted the 300 echoes it received (+$mn_in)" within "$mn_in" 300 "$most"
+    check "cn counted the 300 datagrams it received (+$cn_in)" within "$cn_in" 300 "$most"
+    check "cn counted the 300 echoes it sent (+$cn_out)" within "$cn_out" 300 "$most"
+}
+
+# An iperf3 TCP transfer of SECONDS from mn to cn's ADDRESS:PORT, reported
+# under DESCRIPTION with its rate. On success IPERF_RECEIVED holds the
+# bytes cn received; returns the transfer's failure.
+iperf_mn_to_cn() {   # address port seconds description
+    local address="$1" port="$2" seconds="$3" description="$4" server status=0
+    local json="$WORK/iperf-$port.json"
+    in_ns cn iperf3 -s -1 -B "$address" -p "$port" >/dev/null 2>&1 &
+    server=$!
+    sleep 0.3
+    if in_ns mn timeout 30 iperf3 -c "$address" -p "$port" -t "$seconds" -J >"$json" 2>&1; then
+        IPERF_RECEIVED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"])' "$json")
+        pass "$description ($((IPERF_RECEIVED * 8 / seconds / 1000000)) Mbit/s)"
+    else
+        fail "$description"; cat "$json"
+        status=1
+    fi
+    wait "$server" 2>/dev/null
+    return "$status"
+}
