@@ -35,7 +35,10 @@ swift build -c release --product homeless >/dev/null
 homeless="$(swift build -c release --show-bin-path)/homeless"
 
 log "homeless inspect Tests/Fixtures/captures/homeless.pcap (Binding Update, Ack, AH)"
-"$homeless" inspect Tests/Fixtures/captures/homeless.pcap | sed -n '/^#4 /,/^#6 /p' | head -n 12
+# (awk reads to the end: `| head` would end the pipeline early, and under
+# pipefail that aborts the demo.)
+"$homeless" inspect Tests/Fixtures/captures/homeless.pcap |
+    awk '/^#4 /{on = 1} on && shown < 12 {print; shown++} /^#6 /{on = 0}'
 
 export LAB_ID="demo$$"
 # The helpers the lab integration tests use (lab_up, in_ns, start_engine,

@@ -34,7 +34,7 @@ NODES=(mn rt cn)
 
 ns() { printf 'hl-%s-%s' "$LAB_ID" "$1"; }
 in_ns() { local node="$1"; shift; ip netns exec "$(ns "$node")" "$@"; }
-ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$(ns "$1")"; }
+ns_exists() { ip netns list | awk -v name="$(ns "$1")" '$1 == name {found = 1} END {exit !found}'; }
 
 require_root() {
     if [[ $(id -u) -ne 0 ]]; then

@@ -252,4 +252,4 @@ if [[ ${#memory[@]} -gt 0 ]]; then
     printf '  %s\n' "${memory[@]}"
 fi
 echo "engine counters:"
-sed 's/^/  /' "$WORK/engine.stats" | grep -E "total|^  (  inbound|  drops)|ring worker" | head -8
+sed 's/^/  /' "$WORK/engine.stats" | grep -E "total|^  (  inbound|  drops)|ring worker" | awk 'NR <= 8'

@@ -135,8 +135,13 @@ mobility_count() {   # node name minimum
 
 # An address of NODE's kernel side that the engine keeps, deprecated, for
 # the connection after the interface lost it (DESIGN section 1).
+# (Listings are read whole before they are searched: under pipefail,
+# `ip ... | grep -q` fails whenever grep quits at a match before ip has
+# written its last line, and ip writes line by line.)
 kept_deprecated() {   # node device address
-    ip netns exec "hl-$LAB_ID-$1" ip -6 addr show dev "$2" | grep -A1 "$3/" | grep -q 'preferred_lft 0sec'
+    local listing
+    listing=$(ip netns exec "hl-$LAB_ID-$1" ip -6 addr show dev "$2") || return 1
+    [[ "$(grep -A1 -- "$3/" <<<"$listing")" == *'preferred_lft 0sec'* ]]
 }
 
 renumber() {   # node device old new
@@ -400,7 +405,9 @@ classifier_count() {   # node hook name
 }
 # NODE routes ADDRESS through its kernel side hl0 (the steering table).
 steered() {   # node address
-    in_ns "$1" ip -6 route show table 18508 | grep -q "^$2 dev hl0"
+    local table
+    table=$(in_ns "$1" ip -6 route show table 18508) || return 1
+    grep -q "^$2 dev hl0" <<<"$table"
 }
 if [[ "$STEERING" == classifier ]]; then
     for node in mn cn; do
