@@ -4,6 +4,7 @@
 #include "hl_route.h"
 
 #include <errno.h>
+#include <linux/fib_rules.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
@@ -288,6 +289,14 @@ static int hl_ignore_reply(struct nlmsghdr *message, void *context) {
     return 0;
 }
 
+// Starts an acknowledged change request: `add_type` with `add_flags` (on
+// top of NLM_F_CREATE) when `install`, else `remove_type`.
+static void hl_netlink_begin_change(struct nlmsghdr *header, size_t body, int install, unsigned short add_type,
+                                    unsigned short add_flags, unsigned short remove_type) {
+    hl_netlink_begin(header, body, install ? add_type : remove_type,
+                     NLM_F_REQUEST | NLM_F_ACK | (install ? NLM_F_CREATE | add_flags : 0));
+}
+
 int hl_route_host6(const uint8_t destination[16], int32_t ifindex, uint32_t table, int install) {
     struct {
         struct nlmsghdr header;
@@ -295,8 +304,7 @@ int hl_route_host6(const uint8_t destination[16], int32_t ifindex, uint32_t tabl
         char attributes[96];
     } request;
     memset(&request, 0, sizeof request);
-    hl_netlink_begin(&request.header, sizeof request.route, install ? RTM_NEWROUTE : RTM_DELROUTE,
-                     NLM_F_REQUEST | NLM_F_ACK | (install ? NLM_F_CREATE | NLM_F_REPLACE : 0));
+    hl_netlink_begin_change(&request.header, sizeof request.route, install, RTM_NEWROUTE, NLM_F_REPLACE, RTM_DELROUTE);
     request.route.rtm_family = AF_INET6;
     request.route.rtm_dst_len = 128;
     // Tables above 255 travel in RTA_TABLE; the header field says so.
@@ -321,13 +329,28 @@ int hl_neighbour_permanent6(int32_t ifindex, const uint8_t address[16], const ui
         char attributes[64];
     } request;
     memset(&request, 0, sizeof request);
-    hl_netlink_begin(&request.header, sizeof request.neighbour, install ? RTM_NEWNEIGH : RTM_DELNEIGH,
-                     NLM_F_REQUEST | NLM_F_ACK | (install ? NLM_F_CREATE | NLM_F_REPLACE : 0));
+    hl_netlink_begin_change(&request.header, sizeof request.neighbour, install, RTM_NEWNEIGH, NLM_F_REPLACE,
+                            RTM_DELNEIGH);
     request.neighbour.ndm_family = AF_INET6;
     request.neighbour.ndm_ifindex = ifindex;
     request.neighbour.ndm_state = NUD_PERMANENT;
     int status = hl_netlink_put(&request.header, sizeof request, NDA_DST, address, 16);
     if (status == 0 && install) status = hl_netlink_put(&request.header, sizeof request, NDA_LLADDR, lladdr, 6);
+    if (status < 0) return status;
+    return hl_netlink_exchange(&request.header, hl_ignore_reply, NULL);
+}
+
+int hl_rule_nop6(uint32_t priority, int install) {
+    struct {
+        struct nlmsghdr header;
+        struct fib_rule_hdr rule;
+        char attributes[16];
+    } request;
+    memset(&request, 0, sizeof request);
+    hl_netlink_begin_change(&request.header, sizeof request.rule, install, RTM_NEWRULE, NLM_F_EXCL, RTM_DELRULE);
+    request.rule.family = AF_INET6;
+    request.rule.action = FR_ACT_NOP;
+    int status = hl_netlink_put(&request.header, sizeof request, FRA_PRIORITY, &priority, sizeof priority);
     if (status < 0) return status;
     return hl_netlink_exchange(&request.header, hl_ignore_reply, NULL);
 }

@@ -65,4 +65,13 @@ int hl_route_host6(const uint8_t destination[16], int32_t ifindex, uint32_t tabl
 /// -errno (-ENOENT: no such entry to remove).
 int hl_neighbour_permanent6(int32_t ifindex, const uint8_t address[16], const uint8_t lladdr[6], int install);
 
+/// Adds (`install` 1) or removes (0) an IPv6 policy rule with action "nop"
+/// at `priority` (RTM_NEWRULE / RTM_DELRULE), like
+/// `ip -6 rule add pref P nop`. A nop rule matches and does nothing, so
+/// it changes no routing decision; adding or removing any rule makes the
+/// kernel flush its IPv6 routing trees' generation, which invalidates the
+/// routes that sockets cached. Returns 0 or -errno (-ENOENT: no such
+/// rule to remove).
+int hl_rule_nop6(uint32_t priority, int install);
+
 #endif

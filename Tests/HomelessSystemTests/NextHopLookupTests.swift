@@ -104,4 +104,77 @@ struct NextHopLookupTests {
         }
         #expect(try namespace.exec(["ip", "-6", "route", "show", "table", "18508"]).isEmpty)
     }
+
+    /// A connected UDP socket keeps the route it cached when a host route
+    /// for its destination appears in the steering table; after
+    /// `invalidateCachedRoutes` its next datagram takes the new route.
+    /// Counted on the interfaces' transmit counters (the peer's link-layer
+    /// addresses are permanent entries, so no Neighbour Discovery is sent).
+    @Test(.enabled(if: runningAsRoot, "network namespaces need root"))
+    func invalidatingCachedRoutesMovesAConnectedSocketToANewHostRoute() throws {
+        let namespace = try VethNamespace(ipv6: true)
+        try namespace.exec(["ip", "-6", "addr", "add", "2001:db8:1::1/64", "dev", "v0", "nodad"])
+        try namespace.exec(["ip", "-6", "rule", "add", "pref", "18508", "not", "fwmark", "0x484c", "lookup", "18508"])
+        let peer = Self.address(1, 0x20)
+        try namespace.exec(["ip", "-6", "neigh", "replace", "2001:db8:1::20", "lladdr", "02:00:00:00:00:20",
+                            "dev", "v0", "nud", "permanent"])
+        let v1 = try namespace.interfaceIndex("v1")
+        let socket = try namespace.inside { () throws -> Int32 in
+            let descriptor = Glibc.socket(AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard descriptor >= 0 else { throw CommandFailed(command: "socket", status: errno, stderr: "") }
+            return descriptor
+        }
+        defer { close(socket) }
+        var destination = sockaddr_in6()
+        destination.sin6_family = sa_family_t(AF_INET6)
+        destination.sin6_port = UInt16(9).bigEndian
+        withUnsafeMutableBytes(of: &destination.sin6_addr) { $0.copyBytes(from: peer) }
+        let connected = withUnsafePointer(to: &destination) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+            }
+        }
+        try #require(connected == 0, "connect: errno \(errno)")
+        func transmitted(_ device: String) throws -> Int {
+            Int(try namespace.exec(["cat", "/sys/class/net/\(device)/statistics/tx_packets"])
+                .trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        }
+        /// Sends 20 datagrams and returns how many more frames v0 and v1
+        /// sent meanwhile.
+        func sendBurst() throws -> (v0: Int, v1: Int) {
+            let before = (try transmitted("v0"), try transmitted("v1"))
+            for _ in 0..<20 { #expect(send(socket, "x", 1, 0) == 1) }
+            return (try transmitted("v0") - before.0, try transmitted("v1") - before.1)
+        }
+        let first = try sendBurst()
+        #expect(first.v0 >= 20 && first.v1 < 20, "before the host route: through v0 (\(first))")
+
+        try namespace.inside { () throws -> Void in
+            try HostRoutes.installPermanentNeighbour(peer, linkLayerAddress: [0x02, 0, 0, 0, 0, 0x21],
+                                                     interfaceIndex: v1)
+            try HostRoutes.install(peer, interfaceIndex: v1, table: 18508)
+        }
+        let cached = try sendBurst()
+        #expect(cached.v0 >= 20 && cached.v1 < 20,
+                "the socket's cached route still holds after the route is added (\(cached))")
+
+        try namespace.inside { () throws -> Void in
+            try HostRoutes.invalidateCachedRoutes(rulePriority: 18509)
+        }
+        let moved = try sendBurst()
+        #expect(moved.v1 >= 20 && moved.v0 < 20, "after the invalidation: through v1 (\(moved))")
+        func nopRuleListed() throws -> Bool { try namespace.exec(["ip", "-6", "rule", "show"]).contains("18509:") }
+        #expect(try !nopRuleListed(), "the nop rule is gone again")
+
+        // A nop rule left by an interrupted call: an invalidation still
+        // works and takes it away, and removeNopRule removes one.
+        try namespace.exec(["ip", "-6", "rule", "add", "pref", "18509", "nop"])
+        try namespace.inside { () throws -> Void in try HostRoutes.invalidateCachedRoutes(rulePriority: 18509) }
+        #expect(try !nopRuleListed())
+        try namespace.exec(["ip", "-6", "rule", "add", "pref", "18509", "nop"])
+        try namespace.inside { () throws -> Void in
+            #expect(try HostRoutes.removeNopRule(rulePriority: 18509))
+            #expect(try !HostRoutes.removeNopRule(rulePriority: 18509), "nothing left to remove")
+        }
+    }
 }

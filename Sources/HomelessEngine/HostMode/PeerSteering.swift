@@ -26,7 +26,12 @@ import Logging
 ///   until then the kernel sends directly, untranslated.
 ///
 /// Routes are re-read when rtnetlink reports a change and once a second,
-/// so they follow a wire going down or a new default router.
+/// so they follow a wire going down or a new default router. After a
+/// route is added, the routes sockets cached are invalidated
+/// (`HostRoutes.invalidateCachedRoutes`): a connection or connected UDP
+/// socket that talked to an address before it became a peer's (a SYN the
+/// handshake started from, a peer's new address) would otherwise keep
+/// sending past the engine.
 final class PeerSteering {
     struct SteeredWire {
         var names: HostModeWire
@@ -53,6 +58,9 @@ final class PeerSteering {
     /// Peers whose next hop had no link-layer address at the last try.
     private(set) var unresolved: Set<IPv6Address> = []
     private var reportedFailures: Set<String> = []
+    /// A route was added since sockets' cached routes were last
+    /// invalidated.
+    private var routeAdded = false
     /// Consecutive decisions that an installed route's address goes
     /// elsewhere; the route is removed at `elsewhereRefreshes`.
     private var elsewhereCount: [IPv6Address: Int] = [:]
@@ -97,6 +105,7 @@ final class PeerSteering {
     /// Removes a crashed run's rule and table.
     static func removeLeftovers() {
         _ = UpperPort.ip.run(["-6", "route", "flush", "table", String(SteeringRoutes.table)])
+        _ = try? HostRoutes.removeNopRule(rulePriority: SteeringRoutes.cacheInvalidationRulePreference)
         while ruleExists() {
             guard UpperPort.ip.run(["-6", "rule", "del", "pref", String(SteeringRoutes.rulePreference)]).succeeded
             else { break }
@@ -116,12 +125,28 @@ final class PeerSteering {
         known = all
         for address in removed { route(address) }
         for address in added { route(address) }
+        invalidateCachedRoutesIfAdded()
     }
 
     /// Re-reads every peer's next hop (links, addresses or routes changed,
     /// or the once-a-second refresh).
     func refreshRoutes() {
         for address in known { route(address) }
+        invalidateCachedRoutesIfAdded()
+    }
+
+    /// Once per batch of changes: only an added route needs it (a changed
+    /// or removed one invalidates the sockets that cached it by itself).
+    private func invalidateCachedRoutesIfAdded() {
+        guard routeAdded else { return }
+        routeAdded = false
+        do {
+            try HostRoutes.invalidateCachedRoutes(rulePriority: SteeringRoutes.cacheInvalidationRulePreference)
+        } catch {
+            report("invalidate", "cached routes not invalidated; sockets may bypass new peer routes", [
+                "error": "\(error)",
+            ])
+        }
     }
 
     private func setMaps(_ address: IPv6Address, present: Bool) {
@@ -229,6 +254,7 @@ final class PeerSteering {
         if let old, old.kernelSideIndex != desired.kernelSideIndex {
             _ = try? HostRoutes.removeNeighbour(address.bytes, interfaceIndex: old.kernelSideIndex)
         }
+        if old == nil { routeAdded = true }
         routes[address] = desired
         let mac = desired.linkLayerAddress.map { byte in
             let digits = String(byte, radix: 16)

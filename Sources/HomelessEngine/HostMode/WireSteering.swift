@@ -29,6 +29,10 @@ public enum SteeringRoutes {
     public static let table: UInt32 = 0x484C
     /// The rule's preference: after `local` (0), before `main` (32766).
     public static let rulePreference: UInt32 = 0x484C
+    /// Where a "nop" rule comes and goes to invalidate the routes sockets
+    /// cached (`HostRoutes.invalidateCachedRoutes`), right after the
+    /// steering rule.
+    public static let cacheInvalidationRulePreference: UInt32 = rulePreference + 1
     /// The mark the engine's own route lookups carry to skip the table.
     public static let lookupMark: UInt32 = 0x484C
 

@@ -30,6 +30,43 @@ public enum HostRoutes {
         }
     }
 
+    /// Makes every socket of the namespace route its next packet afresh.
+    ///
+    /// A connected socket caches its route, and the kernel revalidates it
+    /// only against the part of the routing tree it came from: a host
+    /// route added to another table (the steering table, consulted first
+    /// by a policy rule) leaves the main table's route valid, so a socket
+    /// that talked to an address before the address became a peer would
+    /// keep bypassing the engine. A change of the policy rules invalidates
+    /// every cached IPv6 route, so this adds a "nop" rule at
+    /// `rulePriority` (which matches and does nothing) and removes it
+    /// again. A nop rule left there by an interrupted call changes no
+    /// routing decision; the next call removes it.
+    public static func invalidateCachedRoutes(rulePriority: UInt32) throws(SyscallError) {
+        do {
+            _ = try retryingInterrupts(.ruleChange) { Int(hl_rule_nop6(rulePriority, 1)) }
+        } catch where error.errno == EEXIST {
+            // A nop rule is already there: removing it below is the change.
+        }
+        do {
+            _ = try retryingInterrupts(.ruleChange) { Int(hl_rule_nop6(rulePriority, 0)) }
+        } catch where error.errno == ENOENT {
+            // Removed by someone else in between: the addition was a change.
+        }
+    }
+
+    /// Removes a nop rule at `rulePriority` that an interrupted
+    /// `invalidateCachedRoutes` left; false when there was none.
+    @discardableResult
+    public static func removeNopRule(rulePriority: UInt32) throws(SyscallError) -> Bool {
+        do {
+            _ = try retryingInterrupts(.ruleChange) { Int(hl_rule_nop6(rulePriority, 0)) }
+            return true
+        } catch where error.errno == ENOENT {
+            return false
+        }
+    }
+
     /// Creates or replaces the permanent neighbour entry `address` ->
     /// `linkLayerAddress` (6 octets) on `interfaceIndex`.
     public static func installPermanentNeighbour(_ address: [UInt8], linkLayerAddress: [UInt8],

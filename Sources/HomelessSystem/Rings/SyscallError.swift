@@ -87,6 +87,7 @@ public enum SyscallStep: String, Sendable, Hashable {
     case neighbourLookup = "RTM_GETNEIGH"
     case routeChange = "RTM_NEWROUTE/RTM_DELROUTE"
     case neighbourChange = "RTM_NEWNEIGH/RTM_DELNEIGH"
+    case ruleChange = "RTM_NEWRULE/RTM_DELRULE"
     case rawIPv6 = "socket(AF_INET6, IPPROTO_RAW)"
     case rawIPv6Send = "sendto(IPPROTO_RAW)"
     case wakeup = "eventfd"
