@@ -76,6 +76,14 @@ struct {
     __type(value, struct hl_classifier_config);
 } hl_config SEC(".maps");
 
+/* hl_conversation_tap: when each UDP destination was last tapped (ns). */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, HL_CONVERSATION_TAP_UDP_DESTINATIONS);
+    __type(key, struct hl_locator_key);
+    __type(value, __u64);
+} hl_tap_udp_seen SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, HL_VERDICT_COUNTERS);
@@ -236,11 +244,13 @@ int hl_classify_tc(struct __sk_buff *skb)
  * Classifier steering routes only known peers through the engine, so the
  * first packet of a connection to a new peer leaves through the kernel
  * alone. The slow path taps those on the wire with this filter: outgoing
- * (PACKET_OUTGOING) IPv6 TCP segments with SYN and without ACK or RST, to a
- * global unicast destination that is not in the foreign-locator map (a
- * known peer's SYN passes through the engine anyway). The slow path starts
- * the anonymous handshake for it (draft 2.4.3, 2.1.1), as the workers' note
- * of an outbound SYN does in bridge mode. Only the headers are kept.
+ * (PACKET_OUTGOING) IPv6 packets to a global unicast destination that is
+ * not in the foreign-locator map (a known peer's packets pass through the
+ * engine anyway) that open a conversation (draft 2.1.1): TCP segments with
+ * SYN and without ACK or RST, and UDP datagrams, at most one per
+ * destination per HL_CONVERSATION_TAP_UDP_INTERVAL_NS (the workers' note
+ * of a first datagram does the same in bridge mode). The slow path starts
+ * the anonymous handshake for it (draft 2.4.3). Only the headers are kept.
  */
 SEC("socket")
 int hl_conversation_tap(struct __sk_buff *skb)
@@ -253,20 +263,29 @@ int hl_conversation_tap(struct __sk_buff *skb)
     __u8 ip6[IPV6_HEADER_LEN];
     if (bpf_skb_load_bytes(skb, ETH_HEADER_LEN, ip6, sizeof ip6) < 0 || (ip6[0] >> 4) != 6)
         return 0;
-    /* The kernel's SYN carries no extension headers. */
-    if (ip6[6] != NEXT_TCP)
+    /* The kernel's SYNs and datagrams carry no extension headers. */
+    if (ip6[6] != NEXT_TCP && ip6[6] != NEXT_UDP)
         return 0;
     /* Multicast (ff00::/8) and link-local (fe80::/10) are never peers. */
     if (ip6[24] == 0xff || (ip6[24] == 0xfe && (ip6[25] & 0xc0) == 0x80))
         return 0;
     if (bpf_map_lookup_elem(&hl_foreign_locs, (const struct hl_locator_key *)&ip6[24]))
         return 0;
+    __u32 snap = skb->len < HL_CONVERSATION_TAP_SNAP ? skb->len : HL_CONVERSATION_TAP_SNAP;
+    if (ip6[6] == NEXT_UDP) {
+        __u64 now = bpf_ktime_get_ns();
+        __u64 *last = bpf_map_lookup_elem(&hl_tap_udp_seen, (const struct hl_locator_key *)&ip6[24]);
+        if (last && now - *last < HL_CONVERSATION_TAP_UDP_INTERVAL_NS)
+            return 0;
+        bpf_map_update_elem(&hl_tap_udp_seen, (const struct hl_locator_key *)&ip6[24], &now, BPF_ANY);
+        return (int)snap;
+    }
     __u8 flags;
     if (bpf_skb_load_bytes(skb, ETH_HEADER_LEN + IPV6_HEADER_LEN + 13, &flags, 1) < 0)
         return 0;
     if ((flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) != TCP_FLAG_SYN)
         return 0;
-    return skb->len < HL_CONVERSATION_TAP_SNAP ? (int)skb->len : HL_CONVERSATION_TAP_SNAP;
+    return (int)snap;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

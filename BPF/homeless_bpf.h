@@ -21,8 +21,15 @@
  * (classifier steering): see hl_conversation_tap. */
 #define HL_PROGRAM_CONVERSATION_TAP "hl_conversation_tap"
 /* Bytes of a tapped frame kept: Ethernet, IPv6 and the TCP header with
- * its options. */
+ * its options (a UDP datagram is cut there too; the slow path needs only
+ * its addresses). */
 #define HL_CONVERSATION_TAP_SNAP 128
+/* The tap keeps at most one UDP datagram per destination in this interval
+ * (UDP has no SYN: every datagram could open a conversation), remembering
+ * up to HL_CONVERSATION_TAP_UDP_DESTINATIONS destinations (LRU). */
+#define HL_MAP_CONVERSATION_TAP_UDP "hl_tap_udp_seen"
+#define HL_CONVERSATION_TAP_UDP_INTERVAL_NS 1000000000ULL
+#define HL_CONVERSATION_TAP_UDP_DESTINATIONS 4096
 
 /* Capacities; the slow path refuses entries past them (E2BIG/ENOSPC). */
 #define HL_LOCAL_LOCATORS_MAX 256

@@ -133,9 +133,11 @@ struct ClassifierTests {
     }
 
     /// `hl_conversation_tap` keeps exactly the host's outgoing TCP SYNs to
-    /// destinations outside the foreign-locator map: not those to a known
-    /// peer, not UDP, not a SYN coming in.
-    @Test func conversationTapKeepsOutgoingSynsToUnknownPeers() throws {
+    /// destinations outside the foreign-locator map and the first UDP
+    /// datagram to each such destination (one a second): not those to a
+    /// known peer, not a second datagram right after the first, not a SYN
+    /// coming in.
+    @Test func conversationTapKeepsOutgoingConversationStartsToUnknownPeers() throws {
         let namespace = try VethNamespace(ipv6: true)
         let classifier = try WirePortClassifier()
         let known: [UInt8] = [0x20, 0x01, 0x0d, 0xb8, 0, 0x77] + [UInt8](repeating: 0, count: 9) + [6]
@@ -168,16 +170,32 @@ struct ClassifierTests {
                 try: s.connect((peer, 80))
                 except BlockingIOError: pass
             u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-            u.sendto(b"x", ("2001:db8:77::5", 53))
+            u.sendto(b"x" * 600, ("2001:db8:77::5", 53))
+            u.sendto(b"y", ("2001:db8:77::5", 53))
+            u.sendto(b"z", ("2001:db8:77::6", 53))
             """])
         usleep(200_000)
         var tapped: [[UInt8]] = []
         while case .done(let length) = try tap.receive(into: buffer) { tapped.append(Array(buffer[0..<length])) }
-        #expect(tapped.count == 1, "\(tapped.count) frames tapped")
-        if let frame = tapped.first {
-            #expect(Array(frame[38..<54]) == [0x20, 0x01, 0x0d, 0xb8, 0, 0x77] + [UInt8](repeating: 0, count: 9) + [5])
-            #expect(frame[20] == 6 && frame[14 + 40 + 13] & 0x12 == 0x02)
+        #expect(tapped.count == 2, "\(tapped.count) frames tapped")
+        let unknownPeer = [0x20, 0x01, 0x0d, 0xb8, 0, 0x77] + [UInt8](repeating: 0, count: 9) + [5]
+        if tapped.count == 2 {
+            #expect(Array(tapped[0][38..<54]) == unknownPeer)
+            #expect(tapped[0][20] == 6 && tapped[0][14 + 40 + 13] & 0x12 == 0x02, "a SYN")
+            #expect(Array(tapped[1][38..<54]) == unknownPeer)
+            #expect(tapped[1][20] == 17, "the first datagram")
+            #expect(tapped[1].count == 128, "cut after HL_CONVERSATION_TAP_SNAP octets")
         }
+        // A second later the same destination's next datagram is tapped again.
+        usleep(1_100_000)
+        _ = try namespace.exec(["python3", "-c", """
+            import socket
+            socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b"w", ("2001:db8:77::5", 53))
+            """])
+        usleep(200_000)
+        var later = 0
+        while case .done = try tap.receive(into: buffer) { later += 1 }
+        #expect(later == 1)
     }
 
     @Test func mobilityHeaderIsTheEnginesOnlyWhenEnabled() throws {

@@ -53,8 +53,8 @@
 # checks the classifier's verdict counters and the peer routes; in cases b
 # and e the kernel sees link A go down itself, and the check is that the
 # engine moved cn's route to link B's kernel side (hl1). With
-# KEYING=handshake too, the handshake starts from the SYN the slow path
-# taps on mn's wire.
+# KEYING=handshake too, the handshake starts from the SYN (case u: the
+# first datagram) the slow path taps on mn's wire.
 #
 # usage: [MOBILITY_CASE=a|b|c|d|e|s|u] [KEYING=manual|handshake] [STEERING=bridge|classifier] HOMELESS=path/to/homeless Tests/Integration/mobility.sh [CASE]
 # Exit status: 0 all passed, 1 a check failed, 2 bad usage, 77 skipped (not
@@ -77,9 +77,9 @@ esac
 STEERING="${STEERING:-bridge}"
 case "$STEERING/$KEYING/$CASE" in
     bridge/*) MN_DEV=hl0; MN_DEV_B=hl1; CN_DEV=hl0; STEERING_ARGS=() ;;
-    classifier/manual/*|classifier/handshake/[abcde])
+    classifier/manual/*|classifier/handshake/[abcdeu])
         MN_DEV=lnk-a; MN_DEV_B=lnk-b; CN_DEV=lnk-c; STEERING_ARGS=(--steering classifier) ;;
-    *) echo "mobility.sh: STEERING=classifier with KEYING=handshake runs cases a to e" >&2; exit 2 ;;
+    *) echo "mobility.sh: STEERING=classifier with KEYING=handshake runs cases a to e and u" >&2; exit 2 ;;
 esac
 
 source "$HERE/lib.sh"
@@ -200,6 +200,21 @@ ip netns exec "hl-$LAB_ID-rt" tcpdump -i lnk-c -n -U -w "$WORK/signalling.pcap" 
 SIGNALLING_PID=$!
 sleep 1
 
+# Exits 0 when the node's `homeless show stats --json` handshake counter
+# NAME is at least MINIMUM.
+handshake_count() {   # node name minimum
+    in_ns "$1" "$HOMELESS" show stats --json --name "$1" |
+        python3 -c 'import json, sys; d = json.load(sys.stdin); sys.exit(0 if (d.get("handshake") or {}).get(sys.argv[1], 0) >= int(sys.argv[2]) else 1)' "$2" "$3"
+}
+# With classifier steering and the handshake: mn's slow path tapped the
+# conversation's first packet (OPENING: SYN or first datagram) on the wire.
+check_conversation_tapped() {   # opening
+    local tapped
+    tapped=$(in_ns mn "$HOMELESS" show stats --json --name mn |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["slow-path"]["conversations-tapped"])')
+    check "mn's slow path tapped the $1 to cn on the wire ($tapped)" test "${tapped:-0}" -ge 1
+}
+
 # --- UDP only: the echo exchange and a renumbering ---------------------------
 if [[ "$CASE" == u ]]; then
     in_ns cn python3 "$HERE/udp_echo.py" server "$CN" 9000 12 &
@@ -245,7 +260,12 @@ PY
         check "tshark dissects the piggybacked update as IPv6 + AH + Destination Options + UDP" \
             bash -c "tshark -r '$WORK/signalling.pcap' -Y 'ah && udp' -T fields -e frame.protocols 2>/dev/null | grep -q 'ipv6:ah:ipv6.dstopts:udp'"
     fi
-    if [[ -n "$SCAPY_PYTHON" ]]; then
+    if [[ "$KEYING" == handshake ]]; then
+        [[ "$STEERING" == classifier ]] && check_conversation_tapped "first datagram"
+        check "mn counts an established handshake (homeless show stats)" handshake_count mn established-as-initiator 1
+        check "cn counts an established handshake (homeless show stats)" handshake_count cn established-as-responder 1
+        echo "scapy AH check skipped: the anonymous keys never leave the engines"
+    elif [[ -n "$SCAPY_PYTHON" ]]; then
         scapy_verifies() {
             "$SCAPY_PYTHON" "$HERE/verify_signalling_ah.py" "$WORK/sa.conf" "$WORK/signalling.pcap" >"$WORK/scapy.txt" 2>&1 ||
                 { cat "$WORK/scapy.txt"; return 1; }
@@ -292,12 +312,6 @@ sa_lists() {   # node spi...
     local node=$1; shift
     in_ns "$node" "$HOMELESS" show sa --json --name "$node" |
         python3 -c 'import json, sys; d = json.load(sys.stdin); sys.exit(0 if set(sys.argv[1:]) <= {a["spi"] for a in d["associations"]} else 1)' "$@"
-}
-# Exits 0 when the node's `homeless show stats --json` handshake counter
-# NAME is at least MINIMUM.
-handshake_count() {   # node name minimum
-    in_ns "$1" "$HOMELESS" show stats --json --name "$1" |
-        python3 -c 'import json, sys; d = json.load(sys.stdin); sys.exit(0 if (d.get("handshake") or {}).get(sys.argv[1], 0) >= int(sys.argv[2]) else 1)' "$2" "$3"
 }
 # Exits 0 when the node lists at least COUNT SAs of CLASS.
 sa_count() {   # node class count
@@ -425,9 +439,7 @@ if [[ "$STEERING" == classifier ]]; then
     # (b, e: through hl1 once link A is down, checked above.)
     [[ "$CASE" != b && "$CASE" != e ]] && check "mn routes cn's address through hl0" steered mn "$CN"
     if [[ "$KEYING" == handshake ]]; then
-        tapped=$(in_ns mn "$HOMELESS" show stats --json --name mn |
-            python3 -c 'import json, sys; print(json.load(sys.stdin)["slow-path"]["conversations-tapped"])')
-        check "mn's slow path tapped the SYN to cn on the wire ($tapped)" test "${tapped:-0}" -ge 1
+        check_conversation_tapped SYN
     fi
     [[ "$CASE" == c || "$CASE" == d ]] && check "mn routes cn's new address through hl0" steered mn "$CN2"
     if [[ "$CASE" == a || "$CASE" == d || "$CASE" == u ]]; then

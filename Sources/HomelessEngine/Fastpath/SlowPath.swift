@@ -176,9 +176,10 @@ final class SlowPath: @unchecked Sendable {
         steering?.update(peers: mobility.peerAddresses)
     }
 
-    /// Outgoing SYNs to unknown peers (classifier steering): each is noted
-    /// as the workers note an outbound SYN (draft 2.1.1), which starts the
-    /// anonymous handshake. At most 64 per tap and round.
+    /// Outgoing SYNs and first datagrams to unknown peers (classifier
+    /// steering): each is noted as the workers note an outbound SYN or a
+    /// first datagram (draft 2.1.1), which starts the anonymous handshake.
+    /// At most 64 per tap and round.
     private func drainConversationTaps() -> Int {
         var taken = 0
         for (_, tap) in conversationTaps {
@@ -186,7 +187,8 @@ final class SlowPath: @unchecked Sendable {
                 guard case .done(let length) = (try? tap.receive(into: tapBuffer)) ?? .wouldBlock else { break }
                 taken += 1
                 counters.add(.conversationsTapped)
-                send(mobility.noteOutbound(UnsafeRawBufferPointer(rebasing: tapBuffer[0..<min(length, tapBuffer.count)]),
+                let captured = TappedConversationFrame.clipLengths(tapBuffer, captured: length)
+                send(mobility.noteOutbound(UnsafeRawBufferPointer(rebasing: tapBuffer[0..<captured]),
                                            now: hostCache.now))
             }
         }
