@@ -65,9 +65,10 @@ public struct RunCommand: ParsableCommand {
             route per peer address, with the next hop the host's own routes \
             use); all other traffic never touches the engine. The peers of \
             --sa are steered from the start; with --anonymous-handshake the \
-            engine taps the wire for TCP SYNs to new peers and offers them \
-            the handshake. On exit the rule, the table, the tc filter (and \
-            the clsact qdisc if the engine created it) are removed.
+            engine taps the wire for TCP SYNs and first UDP datagrams to new \
+            peers and offers them the handshake. On exit the rule, the \
+            table, the tc filter (and the clsact qdisc if the engine \
+            created it) are removed.
 
             With several --wire interfaces the host is multi-homed: the \
             addresses of every wire are announced to peers, and a wire that \
