@@ -1,3 +1,5 @@
+import HomelessWire
+
 /// A frame from the conversation tap (`hl_conversation_tap`, classifier
 /// steering) is cut after `HL_CONVERSATION_TAP_SNAP` (128) octets: an
 /// opening SYN fits, a UDP datagram mostly does not. Its IPv6 Payload
@@ -6,10 +8,11 @@
 /// the upper-layer protocol and a SYN's flags (draft 2.1.1), so the
 /// lengths are cut to what was captured.
 enum TappedConversationFrame {
-    /// Ethernet (14 octets, untagged: the tap takes only EtherType IPv6 at
-    /// offset 12) + the fixed IPv6 header (RFC 8200 3).
-    static let ipv6Offset = 14
-    static let upperLayerOffset = 54
+    /// The tap takes only untagged frames with EtherType IPv6, and only
+    /// packets without extension headers: the upper layer follows the
+    /// fixed IPv6 header.
+    static let ipv6Offset = EthernetFrameView.Field.untaggedLength
+    static let upperLayerOffset = ipv6Offset + IPv6HeaderView.length
 
     /// Cuts the Payload Length of the Ethernet/IPv6 frame whose first
     /// `captured` octets are in `frame`, and the UDP Length when UDP
@@ -18,22 +21,22 @@ enum TappedConversationFrame {
     /// Ethernet/IPv6 frame, is left as it is (the parser judges it).
     static func clipLengths(_ frame: UnsafeMutableRawBufferPointer, captured: Int) -> Int {
         let count = max(0, min(captured, frame.count))
-        guard count >= upperLayerOffset, frame[12] == 0x86, frame[13] == 0xdd, frame[ipv6Offset] >> 4 == 6
+        guard count >= upperLayerOffset,
+              UInt16(bigEndian: frame.loadUnaligned(fromByteOffset: EthernetFrameView.Field.typeOrTPID, as: UInt16.self))
+                == EthernetType.ipv6.rawValue,
+              frame[ipv6Offset] >> 4 == 6
         else { return count }
-        let available = count - upperLayerOffset
-        let payloadLength = ipv6Offset + 4
-        let claimed = Int(frame[payloadLength]) << 8 | Int(frame[payloadLength + 1])
+        // (More than 65535 captured octets: nothing can claim more.)
+        let available = UInt16(clamping: count - upperLayerOffset)
+        let payloadLength = ipv6Offset + IPv6HeaderView.Field.payloadLength
+        let claimed = UInt16(bigEndian: frame.loadUnaligned(fromByteOffset: payloadLength, as: UInt16.self))
         guard claimed > available else { return count }
-        store(UInt16(available), at: payloadLength, in: frame)
-        let udp: UInt8 = 17
-        if frame[ipv6Offset + 6] == udp, available >= 8 {
-            store(UInt16(available), at: upperLayerOffset + 4, in: frame)
+        frame.storeBytes(of: available.bigEndian, toByteOffset: payloadLength, as: UInt16.self)
+        if frame[ipv6Offset + IPv6HeaderView.Field.nextHeader] == IPProtocol.udp.rawValue,
+           available >= UDPHeaderView.length {
+            frame.storeBytes(of: available.bigEndian, toByteOffset: upperLayerOffset + UDPHeaderView.Field.length,
+                             as: UInt16.self)
         }
         return count
-    }
-
-    private static func store(_ value: UInt16, at offset: Int, in frame: UnsafeMutableRawBufferPointer) {
-        frame[offset] = UInt8(value >> 8)
-        frame[offset + 1] = UInt8(value & 0xff)
     }
 }

@@ -48,11 +48,8 @@ public enum HostRoutes {
         } catch where error.errno == EEXIST {
             // A nop rule is already there: removing it below is the change.
         }
-        do {
-            _ = try retryingInterrupts(.ruleChange) { Int(hl_rule_nop6(rulePriority, 0)) }
-        } catch where error.errno == ENOENT {
-            // Removed by someone else in between: the addition was a change.
-        }
+        // False (removed by someone else in between): the addition was a change.
+        _ = try removeNopRule(rulePriority: rulePriority)
     }
 
     /// Removes a nop rule at `rulePriority` that an interrupted
