@@ -14,7 +14,8 @@
 #      Update, Acknowledgement) is opened before the measurements. Then
 #      plain TCP and Multipath TCP again with 16 KiB writes (iperf3 -l 16K):
 #      with iperf3's default 128 KiB writes Multipath TCP stalls on some
-#      kernels (the MPTCP-level retransmission counts are printed);
+#      kernels, with 16 KiB writes far less (the MPTCP-level
+#      retransmission counts are printed);
 #   2. handover, RUNS runs of each case: (a) mn renumbered on link A (gains
 #      2001:db8:a::99, loses 2001:db8:a::10), (b) mn gains an address on
 #      link B, then link A goes down, (e) multi-homed mn (both links up from
@@ -41,7 +42,7 @@
 # why they are missing and the rest runs.
 #
 # usage: sudo Bench/mptcp/run.sh [SECONDS] [RUNS]   (default 3 s per transfer, 1 run per case:
-#                                                     about 4 min on a loaded 2-CPU machine)
+#                                                     4 to 5 min on a loaded 2-CPU machine)
 #        HOMELESS=path/to/homeless (default .build/release/homeless, built if missing)
 #        LAB_ID=name (default mp<pid>; the handover runs use LAB_ID + case + run)
 # Progress goes to stderr; the Markdown tables (docs/PERFORMANCE.md, "Data
@@ -170,7 +171,7 @@ REFERENCE="no engine"
 # writes that many bytes at a time and the pings are left out.
 measure() {   # label kind args...
     local label="$1" kind="$2"; shift 2
-    local one four avg p99 lost capable_before capable_after
+    local one four avg p99 lost capable_before capable_after retransmitted_before duplicate_before
     note "== $label"
     MPTCP=""
     case "$kind" in
@@ -178,7 +179,9 @@ measure() {   # label kind args...
             if [[ -n "$MPTCP_MISSING" ]]; then result "$label" "skipped: $MPTCP_MISSING"; return; fi
             mptcp_limits || { result "$label" "failed: ip mptcp limits"; FAILURES=$((FAILURES + 1)); return; }
             MPTCP=1
-            capable_before=$(mptcp_counter cn MPCapableACKRX) ;;
+            capable_before=$(mptcp_counter cn MPCapableACKRX)
+            retransmitted_before=$(mptcp_counter mn MPTCPRetrans)
+            duplicate_before=$(mptcp_counter cn DuplicateData) ;;
         engine)
             if ! start_engine mn lnk-a --sa "$WORK/sa.conf" "$@" >&2 || ! start_engine cn lnk-c --sa "$WORK/sa.conf" "$@" >&2; then
                 result "$label" "failed: an engine did not start"
@@ -203,7 +206,7 @@ measure() {   # label kind args...
             note "only $((capable_after - capable_before)) of 7 connections were Multipath TCP"
             one=fail-fallback; four=fail-fallback
         fi
-        note "MPTCP-level retransmissions on mn: $(mptcp_counter mn MPTCPRetrans), duplicate data on cn: $(mptcp_counter cn DuplicateData)"
+        note "   MPTCP-level retransmissions on mn: $(( $(mptcp_counter mn MPTCPRetrans) - retransmitted_before )), duplicate data on cn: $(( $(mptcp_counter cn DuplicateData) - duplicate_before ))"
     fi
     if [[ "$kind" == engine ]]; then
         stop_engine mn || note "mn's engine did not stop cleanly"
@@ -227,8 +230,8 @@ measure "engines, classifier (default: $CPUS workers)" engine --steering classif
 measure "Linux MPTCP, no engine (1 subflow)" mptcp
 # Multipath TCP stalls with iperf3's 128 KiB writes on some kernels
 # (MPTCP-level retransmission timeouts, MPTcpExtMPTCPRetrans on mn, with
-# DuplicateData on cn); with 16 KiB writes it runs at TCP's speed. Both,
-# each against plain TCP with the same writes.
+# DuplicateData on cn); with 16 KiB writes far less often. Both, each
+# against plain TCP with the same writes.
 WRITE_SIZE=16K measure "no engine, 16 KiB writes" none
 REFERENCE="no engine, 16 KiB writes" WRITE_SIZE=16K measure "Linux MPTCP, 16 KiB writes" mptcp
 note "throughput done after $SECONDS s"
@@ -391,7 +394,7 @@ for label, reference, result in rows:
     print(f"| {label} | {one} | {ratio(one, base[0])} | {four} | {ratio(four, base[1])} | {avg} | {p99} | {added} | {lost} |")
 PY
 echo
-echo "Handover: iperf3 TCP mn -> cn for 8 s (Multipath TCP: 16 KiB writes), one move 2 s in, $RUNS runs per case; median (max) in ms, from a capture on rt's link to cn."
+echo "Handover: iperf3 TCP mn -> cn for 8 s (Multipath TCP: 16 KiB writes), one move 2 s in, $RUNS run(s) per case; median (max) in ms, from a capture on rt's link to cn."
 echo "Outage: last mn -> cn packet of the old address pair to the first of the new one (n/a for MPTCP in b and e: both pairs carry data before the move)."
 echo "Data gap: the longest silence of mn's data packets from the move to 1 s after it; \"no move\": the same over a 1 s window early in the transfer."
 echo
