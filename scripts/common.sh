@@ -3,12 +3,13 @@
 # Source it; do not run it.
 
 # Debian packages used by the build (libbpf for the BPF loader), the tests
-# (scapy and tshark as independent peers, iproute2 for the namespace lab)
-# and the demo (iperf3).
+# (scapy and tshark as independent peers, iproute2 for the namespace lab),
+# the demo (iperf3) and Bench/mptcp/run.sh (mptcpize: applications over
+# Linux Multipath TCP).
 HOMELESS_APT_PACKAGES=(
     clang libbpf-dev libelf-dev zlib1g-dev libssl-dev bpftool
     iproute2 iputils-ping iperf3 ethtool tcpdump
-    python3 python3-scapy tshark
+    python3 python3-scapy tshark mptcpize
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -14,8 +14,11 @@
 #      live in mn's entry) and after the old one was withdrawn (the new one
 #      live, the old one kept as expired), and `homeless show stats` of each
 #      engine;
-#   6. stops the engines (the hosts are restored) and removes the lab, also
-#      when a step fails.
+#   6. stops the engines (the hosts are restored), runs the same iperf3
+#      transfer with no engine for 3 s and prints its throughput beside the
+#      one through the engines (Bench/mptcp/run.sh measures this properly:
+#      several arrangements, streams and round trips side by side);
+#   7. removes the lab, also when a step fails.
 #
 # STEERING=classifier runs the engines with `--steering classifier` (the
 # kernel keeps the wires; docs/ARCHITECTURE.md, "Classifier steering"): mn
@@ -112,4 +115,26 @@ for node in mn cn; do
     in_ns "$node" "$homeless" show stats --name "$node"
 done
 
-log "stopping engines and removing the lab"
+log "stopping the engines (the hosts are restored)"
+stop_engine mn || die "the engine on mn did not stop cleanly"
+stop_engine cn || die "the engine on cn did not stop cleanly"
+# The kernel's own path for comparison: the same transfer, no engine.
+log "iperf3 TCP mn -> cn for 3 s with no engine, for comparison"
+in_ns cn iperf3 -s -1 -B "$cn" >/dev/null 2>&1 &
+server_pid=$!
+sleep 0.5
+if ! in_ns mn iperf3 -c "$cn" -t 3 -f m >"$WORK/iperf-kernel.txt" 2>&1; then
+    kill "$server_pid" 2>/dev/null
+    cat "$WORK/iperf-kernel.txt" >&2
+    die "iperf3 without engines failed"
+fi
+# The receiver's rate from iperf3's summary ("... 1093 Mbits/sec ... receiver").
+received_rate() { awk '/receiver/ {for (i = 1; i < NF; i++) if ($(i + 1) == "Mbits/sec") rate = $i} END {print rate}' "$1"; }
+through_engines=$(received_rate "$WORK/iperf.txt")
+no_engine=$(received_rate "$WORK/iperf-kernel.txt")
+log "throughput, iperf3 TCP mn -> cn (received by cn)"
+printf '  %-52s %6s Mbit/s\n' "through both engines ($steering, renumbered mid-way, 8 s):" "$through_engines" \
+    "no engine (the same transfer, 3 s):" "$no_engine"
+python3 -c 'import sys; e, k = float(sys.argv[1]), float(sys.argv[2]); print(f"  the engines carry {e / k:.1%} of the kernel-only rate")' "$through_engines" "$no_engine" 2>/dev/null || true
+
+log "removing the lab"

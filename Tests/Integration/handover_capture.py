@@ -5,13 +5,26 @@ handover outage: the time from the last packet with the old pair to the
 first packet with the new one (0 when they overlap). Also reports the
 IPv6 header bytes (fixed header plus extension headers) that the data
 packets of the last pair carry: the steady-path overhead after the moves.
+And the longest silence of the transfer: the largest gap between two
+consecutive mn -> cn packets that carry payload, whatever their address
+pair. With MOVED-AT (the time of the last move, on the capture's clock)
+it is the largest such gap that ends after the move and begins less than
+1 s after it, and the same is reported for the 1 s window from 0.5 s
+after the first data packet, before anything moved (how silent the
+transfer is without a move); without MOVED-AT, over the whole transfer.
+"at" is when the gap began. The data gap does not depend on how the
+pairs change, so it compares a handover between address pairs (the
+engine's translation) with one between parallel subflows (Multipath TCP,
+where both pairs carry data at once and the pair-change gap says little).
 
-usage: handover_capture.py CAPTURE.pcap MN-ADDRESSES CN-ADDRESSES [PROTOCOL]
+usage: handover_capture.py CAPTURE.pcap MN-ADDRESSES CN-ADDRESSES [PROTOCOL [MOVED-AT]]
   (addresses comma-separated; PROTOCOL the upper layer, 6 TCP by default,
-  17 for UDP). Output lines:
+  17 for UDP; MOVED-AT in seconds since the epoch). Output lines:
   pair SRC DST packets N first T last T
   outage-ms OLD-SRC>NEW-SRC OLD-DST>NEW-DST VALUE
   steady-header-bytes N packets=K extension-headers=E
+  max-data-gap-ms VALUE at T
+  control-data-gap-ms VALUE at T
 """
 import struct
 import sys
@@ -48,12 +61,27 @@ def walk(ipv6):
     return next_header, offset
 
 
+def payload_bytes(ipv6, protocol, header_bytes):
+    """Upper-layer payload bytes, from the IPv6 Payload Length (the capture
+    may be truncated) less the extension headers and the TCP or UDP header."""
+    total = 40 + struct.unpack("!H", ipv6[4:6])[0]
+    if protocol == 6:
+        if header_bytes + 13 > len(ipv6):
+            return 0
+        upper = (ipv6[header_bytes + 12] >> 4) * 4
+    else:
+        upper = 8
+    return total - header_bytes - upper
+
+
 def main():
     path, mn, cn = sys.argv[1], set(sys.argv[2].split(",")), set(sys.argv[3].split(","))
     wanted = int(sys.argv[4]) if len(sys.argv) > 4 else 6
+    moved_at = float(sys.argv[5]) if len(sys.argv) > 5 else None
     order = []    # address pairs in order of first appearance
     times = {}    # pair -> packet times
     headers = {}  # pair -> (IPv6 header bytes seen, packets with extension headers)
+    data_times = []  # times of the packets that carry payload, any pair
     for time, ipv6 in packets(path):
         if len(ipv6) < 40 or ipv6[0] >> 4 != 6:
             continue
@@ -69,6 +97,8 @@ def main():
             times[pair] = []
             headers[pair] = (set(), 0)
         times[pair].append(time)
+        if payload_bytes(ipv6, protocol, header_bytes) > 0:
+            data_times.append(time)
         seen, extended = headers[pair]
         seen.add(header_bytes)
         headers[pair] = (seen, extended + (header_bytes > 40))
@@ -82,6 +112,23 @@ def main():
     if order:
         last = order[-1]
         print(f"steady-header-bytes {max(headers[last][0])} packets={len(times[last])} extension-headers={headers[last][1]}")
+    data_times.sort()
+    def largest_gap(begin, end):
+        """The largest gap between consecutive data packets that ends after
+        BEGIN and begins before END, and when it began."""
+        return max(((b - a, a) for a, b in zip(data_times, data_times[1:]) if b > begin and a < end), default=None)
+    if moved_at is None:
+        gap = largest_gap(float("-inf"), float("inf"))
+    else:
+        gap = largest_gap(moved_at, moved_at + 1.0)
+    if gap:
+        print(f"max-data-gap-ms {gap[0] * 1000:.1f} at {gap[1]:.6f}")
+    # The same measure over a 1 s window early in the transfer, before
+    # anything moved: what the transfer's silences are without a move.
+    if moved_at is not None and data_times and moved_at > data_times[0] + 1.5:
+        control = largest_gap(data_times[0] + 0.5, data_times[0] + 1.5)
+        if control:
+            print(f"control-data-gap-ms {control[0] * 1000:.1f} at {control[1]:.6f}")
     return 0
 
 

@@ -37,7 +37,11 @@
 #     session's keys.
 # Prints one "outage-ms CASE STEP VALUE" line per move: the gap on link C
 # between the last mn -> cn packet with the old address pair and the first
-# with the new one (Bench/handover/run.sh collects them).
+# with the new one (Bench/handover/run.sh collects them); and
+# "max-data-gap-ms VALUE at T", the longest silence of mn's data packets
+# on link C in the second after the (last) move, with "control-data-gap-ms"
+# the same early in the transfer (Bench/mptcp/run.sh compares them with
+# Multipath TCP's).
 #
 # Keying: by default both engines load the same manually keyed SAs
 # (`--sa`); with KEYING=handshake they run `--anonymous-handshake` instead
@@ -488,7 +492,7 @@ case "$CASE" in
         check "the engines passed the new conversations untranslated (new-flows-not-translated)" new_flows_passed ;;
 esac
 
-python3 "$HERE/handover_capture.py" "$WORK/data.pcap" "$MN_ADDRESSES" "$CN_ADDRESSES" >"$WORK/handover.txt"
+python3 "$HERE/handover_capture.py" "$WORK/data.pcap" "$MN_ADDRESSES" "$CN_ADDRESSES" 6 "$LAST_MOVE" >"$WORK/handover.txt"
 cat "$WORK/handover.txt"
 expected_moves=1; [[ "$CASE" == d ]] && expected_moves=2
 moves=$(grep -c '^outage-ms' "$WORK/handover.txt")
