@@ -4,9 +4,10 @@ SA of its own can make: valid AH (scapy's implementation, the key of a
 setkey-syntax SA file), any Home Address option, one Alternate Care-of
 Address sub-option (WIRE.md section 1 layouts).
 
-usage: forge_binding_update.py SA-FILE SPI SOURCE DESTINATION UPDATE...
+usage: forge_binding_update.py [--after FILE] SA-FILE SPI SOURCE DESTINATION UPDATE...
     UPDATE = AH-SEQ,HOME,CARE-OF,LIFETIME,BU-SEQUENCE (sent in order, 0.3 s apart:
     one interpreter start, so they land while a short transfer runs)
+    --after FILE: scapy loaded, wait (60 s at most) until FILE exists, then send
 
     IPv6 (NH 51) | AH (NH 60) | Destination Options (NH 59):
         PadN(2) | Home Address (8n+6) | PadN(0) | Binding Update (4n+2)
@@ -16,6 +17,7 @@ AH goes before the Destination Options header (the engine's placement),
 so scapy signs it in place (as Tests/Fixtures/ah/make_vectors.py does).
 """
 import ipaddress
+import os
 import struct
 import sys
 import time
@@ -25,7 +27,7 @@ from scapy.layers.inet6 import IPv6
 from scapy.layers.ipsec import AH, SecurityAssociation
 from scapy.packet import Raw, raw
 
-sys.path.insert(0, __import__("os").path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(__file__))
 from verify_signalling_ah import load_keys  # noqa: E402
 
 ICV_SIZES = {"SHA2-256-128": 16, "HMAC-SHA1-96": 12}
@@ -60,8 +62,17 @@ def signed_update(algorithm, key, spi, seq, source, destination, home, care_of, 
 
 
 def main(argv):
+    trigger = None
+    if len(argv) > 2 and argv[1] == "--after":
+        trigger, argv = argv[2], argv[:1] + argv[3:]
     if len(argv) < 6:
         sys.exit(__doc__)
+    if trigger:
+        deadline = time.monotonic() + 60
+        while not os.path.exists(trigger):
+            if time.monotonic() > deadline:
+                sys.exit(f"{trigger} did not appear within 60 s")
+            time.sleep(0.05)
     sa_file, spi, source, destination = argv[1:5]
     spi = int(spi, 0)
     algorithm, key = load_keys(sa_file)[spi]

@@ -10,16 +10,17 @@
 #     (ev's key distinct). ev (scapy, Tests/Integration/forge_binding_update.py)
 #     first registers its own address (accepted: the AH is valid, cn makes
 #     an entry for ev), then sends AH-valid Binding Updates with mn's
-#     address in the Home Address option: one moving mn to ev's address,
-#     one deleting mn's address (lifetime 0), and one registering mn's
+#     address in the Home Address option: moving mn to another address of
+#     ev's, deleting mn's address (lifetime 0), and one registering mn's
 #     address in ev's own entry (address confusion, 5.3).
 #   KEYING=handshake: all three run `--anonymous-handshake`. ev's engine
 #     opens a TCP connection to cn (its handshake makes its anonymous SA
 #     with cn), then gains mn's address on its wire: ev's engine announces
 #     it to cn in an AH-valid Binding Update under ev's SA.
 # Checks: cn's entry for mn keeps mn's address live (homeless show cache
-# --json) and holds no address of ev; the transfer completes, every byte
-# received, no 0.5 s interval without data; cn counts the refusals
+# --json) and holds no address of ev; the transfer completes (iperf3 exits
+# 0: its connection was never reset) and moves data after the attack with
+# no outage longer than 3 s; cn counts the refusals
 # (homeless show stats, mobility section) and logs each at warning level
 # with the SA's SPI, the claimed address and the owning entry.
 #
@@ -58,8 +59,14 @@ failed=0
 MN=2001:db8:a::10   # mn's address: its connection's ULID
 CN=2001:db8:c::20
 EV=2001:db8:d::66
+EV2=2001:db8:d::67  # another address on ev's link, where ev would move mn
 
-trap stop_engines_and_lab EXIT
+forger=""
+cleanup() {
+    [[ -n "$forger" ]] && kill "$forger" 2>/dev/null
+    stop_engines_and_lab
+}
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 cache_has() {   # node expression over `homeless show cache --json` as d
@@ -71,7 +78,7 @@ mobility() {   # node counter: prints the mobility counter
 }
 # cn's entry for mn: mn's address live, none of ev's addresses in it.
 mn_entry_intact() {
-    cache_has cn "any('$MN' in e['live-addresses'] and '$EV' not in e['live-addresses'] + e['expired-addresses'] for e in d['entries'])"
+    cache_has cn "any('$MN' in e['live-addresses'] and not {'$EV', '$EV2'} & set(e['live-addresses'] + e['expired-addresses']) for e in d['entries'])"
 }
 
 lab_up
@@ -92,6 +99,18 @@ if [[ "$KEYING" == handshake ]]; then
     check "engine starts on ev (--anonymous-handshake)" start_engine ev lnk-d --workers 1 --anonymous-handshake
 fi
 
+if [[ "$KEYING" == manual ]]; then
+    # AH sequence, Home Address, care-of address, lifetime, BU sequence:
+    # ev's own first Binding Update (its SA is valid: cn adopts ev), then
+    # mn moved to another address of ev's, mn's address deleted (each
+    # twice, with BU sequence numbers 2^15 apart: one of them is newer than
+    # mn's last, whatever it is), and mn's address registered in ev's
+    # entry. Started now, so scapy has loaded when the transfer runs.
+    in_ns ev "$SCAPY_PYTHON" "$HERE/forge_binding_update.py" --after "$WORK/attack" "$WORK/ev.conf" 0x3001 "$EV" "$CN" \
+        "1,$EV,$EV,600,100" "2,$MN,$EV2,600,101" "3,$MN,$EV2,600,32869" "4,$MN,$MN,0,102" "5,$MN,$MN,0,32870" \
+        "6,$EV,$MN,600,103" >"$WORK/forge.log" 2>&1 &
+    forger=$!
+fi
 in_ns cn iperf3 -s -1 -B "$CN" -p 5401 >/dev/null 2>&1 &
 server=$!
 sleep 0.3
@@ -101,18 +120,16 @@ STARTED=$(date +%s.%N)
 check "cn made its entry for mn from mn's Initial Binding Update" wait_for 5 cache_has cn "any('$MN' in e['live-addresses'] for e in d['entries'])"
 
 if [[ "$KEYING" == manual ]]; then
-    # AH sequence, Home Address, care-of address, lifetime, BU sequence:
-    # ev's own first Binding Update (its SA is valid: cn adopts ev), then
-    # mn moved to ev's address, mn's address deleted, and mn's address
-    # registered in ev's own entry.
-    check "ev sent its four Binding Updates (scapy, ev's key)" \
-        in_ns ev "$SCAPY_PYTHON" "$HERE/forge_binding_update.py" "$WORK/ev.conf" 0x3001 "$EV" "$CN" \
-        "1,$EV,$EV,600,100" "2,$MN,$EV,600,101" "3,$MN,$MN,0,102" "4,$EV,$MN,600,103" >"$WORK/forge.log" 2>&1 ||
+    touch "$WORK/attack"
+    wait "$forger"
+    forger=""
+    ATTACKED=$(python3 -c "print($(date +%s.%N) - $STARTED)")
+    check "ev sent its Binding Updates (scapy, ev's key; exit status $?)" grep -q "seq 6:" "$WORK/forge.log" ||
         cat "$WORK/forge.log"
     check "ev's own update under its SA is accepted (cn has an entry for ev)" \
         wait_for 3 cache_has cn "any('$EV' in e['live-addresses'] for e in d['entries'])"
-    check "cn refused both updates naming mn's entry (signalling-other-entry-refused)" \
-        wait_for 3 bash -c "[[ \$(ip netns exec hl-$LAB_ID-cn $HOMELESS show stats --json --name cn | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"mobility\"][\"signalling-other-entry-refused\"])') -ge 2 ]]"
+    check "cn refused the four updates naming mn's entry (signalling-other-entry-refused)" \
+        wait_for 3 bash -c "[[ \$(ip netns exec hl-$LAB_ID-cn $HOMELESS show stats --json --name cn | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"mobility\"][\"signalling-other-entry-refused\"])') -ge 4 ]]"
     check "cn refused mn's address in ev's entry (signalling-other-address-refused = $(mobility cn signalling-other-address-refused))" \
         test "$(mobility cn signalling-other-address-refused)" -ge 1
     check "none of ev's updates failed authentication (authentication-failures = $(mobility cn authentication-failures))" \
@@ -131,6 +148,7 @@ else
     check "cn has an entry for ev" wait_for 3 cache_has cn "any('$EV' in e['live-addresses'] for e in d['entries'])"
     # ev gains mn's address: its engine announces it to cn under ev's SA.
     in_ns ev ip -6 addr add "$MN/64" dev hl0 nodad 2>/dev/null || in_ns ev ip -6 addr add "$MN/128" dev hl0 nodad
+    ATTACKED=$(python3 -c "print($(date +%s.%N) - $STARTED)")
     check "cn refused mn's address in ev's entry (signalling-other-address-refused)" \
         wait_for 5 bash -c "[[ \$(ip netns exec hl-$LAB_ID-cn $HOMELESS show stats --json --name cn | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"mobility\"][\"signalling-other-address-refused\"])') -ge 1 ]]"
     check "cn logged the refusal naming mn's address" grep -Eq "warning .*claimed=$MN owner=[^n][^ ]* spi=.*signalling refused" "$WORK/cn.log"
@@ -139,7 +157,6 @@ else
     wait "$ev_server" 2>/dev/null
 fi
 
-ATTACKED=$(python3 -c "print($(date +%s.%N) - $STARTED)")
 check "cn's entry for mn still holds mn's address live and nothing of ev's" mn_entry_intact
 wait "$client"
 client_status=$?
@@ -148,10 +165,11 @@ wait "$server" 2>/dev/null
 # delivered every byte iperf3 wrote (a hijacked entry sends cn's
 # acknowledgements to ev: the transfer stalls for good, or is reset).
 check "iperf3 finished without error" test "$client_status" -eq 0 || cat "$WORK/iperf.err" "$WORK/iperf.json"
-# A stall is an outage of more than a second (two empty 0.5 s intervals in
-# a row): one empty interval can be a retransmission timeout on a loaded
-# machine, with or without an attack.
-check "data flowed after the attack and never stopped for more than a second" python3 - "$WORK/iperf.json" "$ATTACKED" <<'PY'
+# A stall is an outage of more than 3 s (six empty 0.5 s intervals in a
+# row): on a loaded machine TCP's retransmission timeouts back off to
+# 1.5 s gaps with or without an attack; an entry ev took over or cut off
+# stops the transfer for good.
+check "data flowed after the attack and never stopped for more than 3 s" python3 - "$WORK/iperf.json" "$ATTACKED" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 attacked = float(sys.argv[2])
@@ -163,7 +181,7 @@ for interval in d["intervals"]:
 after = sum(i["sum"]["bytes"] for i in d["intervals"] if i["sum"]["start"] >= attacked)
 print(f"   sent {sent}, received {received} before the end of the test, {after} after the attack ended at {attacked:.1f} s, "
       f"longest outage {longest * 0.5} s")
-sys.exit(0 if received > 0.9 * sent and after > 0 and longest <= 2 else 1)
+sys.exit(0 if received > 0.9 * sent and after > 0 and longest <= 6 else 1)
 PY
 check "cn's entry for mn is intact after the transfer" mn_entry_intact
 in_ns cn "$HOMELESS" show stats --name cn | grep -E 'signalling-.*refused|authentication-failures' | sed 's/^/   cn: /'
