@@ -240,6 +240,40 @@ import HomelessWire
         #expect(Self.entry(of: cn, holding: Self.mnOld)?.liveAddresses == [Self.mnNew])
     }
 
+    /// Address confusion (5.3): another host now holds mn's address and
+    /// runs the handshake with cn from it while cn's entry for mn, bound to
+    /// mn's manually keyed SA, still lists the address live. The
+    /// handshake's SAs are not bound to mn's entry, and the Binding Update
+    /// behind its message 3 changes nothing.
+    @Test func aHandshakeFromAnotherPeersLiveAddressDoesNotTakeItsEntry() throws {
+        let mn = try Node(local: Self.mnOld, keys: Self.keys)
+        let cn = try Node(local: Self.cn, keys: Self.keys, handshake: true)
+        _ = try MobilityControllerTests().handshake(mn, cn)
+        let mnEntry = try #require(Self.entry(of: cn, holding: Self.mnOld))
+        let before = try #require(Self.snapshot(cn))
+        let applied = cn.controller.statistics.bindingUpdatesApplied
+        let impostor = try Node(local: Self.mnOld, manualKeys: false)
+        let hello = MobilityControllerTests.tcpFrame(from: Self.mnOld, to: Self.cn, flags: 0x02).withUnsafeBytes {
+            impostor.controller.noteOutbound($0, now: impostor.now)
+        }
+        let second = try #require(hello.first).received.withUnsafeBytes { cn.controller.handleHandshake($0, now: cn.now) }
+        let third = try #require(second.frames.first).received.withUnsafeBytes {
+            impostor.controller.handleHandshake($0, now: impostor.now)
+        }
+        let atCN = try #require(third.frames.first).received.withUnsafeBytes { cn.controller.handleHandshake($0, now: cn.now) }
+        #expect(atCN.consumed)
+        #expect(cn.controller.statistics.handshakesEstablished == 1)
+        #expect(cn.controller.statistics.signallingOtherEntryRefused == 2, "the binding and the trailer's update")
+        #expect(cn.controller.statistics.message3TrailersIgnored == 1)
+        #expect(cn.controller.statistics.bindingUpdatesApplied == applied)
+        let anonymous = cn.controller.securityAssociations.associations.filter { $0.associationClass == .anonymous }
+        #expect(anonymous.count == 2 && anonymous.allSatisfy { $0.hostCacheEntry == nil })
+        #expect(cn.controller.securityAssociations.inbound(spi: 0x2001)?.hostCacheEntry == mnEntry.id)
+        let after = try #require(Self.snapshot(cn))
+        #expect(after.live == before.live && after.expired == before.expired && after.preferred == before.preferred)
+        #expect(cn.entries().count == 1)
+    }
+
     // MARK: The decision alone
 
     static func association(class associationClass: SecurityAssociationClass, source: IPv6Address,
@@ -279,11 +313,13 @@ import HomelessWire
 }
 
 extension MobilityControllerTests.Node {
-    /// A node with the manual SAs of `keys` that name `local`.
-    init(local: IPv6Address, keys: String) throws {
+    /// A node with the manual SAs of `keys` that name `local`, and the
+    /// anonymous handshake when `handshake`.
+    init(local: IPv6Address, keys: String, handshake: Bool = false) throws {
         access = HostCacheAccess(HostCache(clock: clock, random: SplitMix64(seed: 7)))
         var database = SecurityAssociationDatabase()
         try database.loadManual(try ManualKeyingConfiguration(parsing: keys), isLocal: { $0 == local })
-        controller = MobilityController(hostCache: access, securityAssociations: database, localAddresses: [local], seed: 3)
+        controller = MobilityController(hostCache: access, securityAssociations: database, localAddresses: [local], seed: 3,
+                                        handshake: handshake ? AnonymousHandshakeConfiguration() : nil)
     }
 }
