@@ -1089,12 +1089,6 @@ struct MobilityStatistics: Equatable, Sendable {
         }
     }
 
-    /// Verified signalling refused for any reason of `SignallingRefusal`.
-    var signallingRefused: UInt64 {
-        signallingOtherEntryRefused + signallingOtherAddressRefused + signallingNotAssociationPeerRefused
-            + signallingAssociationClassRefused
-    }
-
     var bindingUpdatesPiggybacked: UInt64 = 0
     var piggybackedUpdatesReceived: UInt64 = 0
 
