@@ -274,6 +274,49 @@ import HomelessWire
         #expect(cn.entries().count == 1)
     }
 
+    /// mn withdrew its ULID (kept expired in cn's entry), then cn opened a
+    /// new conversation to that address: a new entry holds it (5.3), one
+    /// no SA speaks for yet. mn's signalling from that address under its
+    /// own SA (made for it) still reaches the new entry; ev's does not. An
+    /// update registering an address live in mn's first entry is refused
+    /// there (the Host Cache would refuse it as a conflict anyway).
+    @Test func theSAsPeerMayUpdateTheNewEntryOfItsWithdrawnAddress() throws {
+        let mn = try Node(local: Self.mnOld, keys: Self.keys), cn = try Node(local: Self.cn, keys: Self.keys)
+        let ev = try Node(local: Self.ev, keys: Self.keys)
+        _ = try MobilityControllerTests().handshake(mn, cn)
+        try Self.converse(ev, with: cn, peerAddress: Self.cn)
+        mn.clock.advance(seconds: 1)
+        var updates = mn.controller.localAddressAdded(Self.mnNew, now: mn.now)
+        updates += mn.controller.localAddressRemoved(Self.mnOld, now: mn.now)
+        for update in updates where try TranslationTests.parse(update.received).destination == Self.cn {
+            #expect(update.received.withUnsafeBytes { cn.controller.handleInbound($0, now: cn.now) }.drop == nil)
+        }
+        let old = try #require(Self.entry(of: cn, holding: Self.mnNew))
+        #expect(old.expiredAddresses.contains(Self.mnOld))
+        _ = MobilityControllerTests.tcpFrame(from: Self.cn, to: Self.mnOld, flags: 0x02).withUnsafeBytes {
+            cn.controller.noteOutbound($0, now: cn.now)
+        }
+        let new = try #require(Self.entry(of: cn, holding: Self.mnOld))
+        #expect(new.id != old.id)
+        var evSA = try #require(ev.controller.securityAssociations.outbound(entry: nil, destination: Self.cn))
+        let claim = try Self.forgedUpdate(under: &evSA, to: Self.cn, homeAddress: Self.mnOld, registrations: [Self.ev])
+        #expect(claim.withUnsafeBytes { cn.controller.handleInbound($0, now: cn.now) }.drop == .unauthorised)
+        var mnSA = try #require(mn.controller.securityAssociations.outbound(entry: nil, destination: Self.cn))
+        let received = cn.controller.statistics.acknowledgementsReceived
+        let acknowledgement = try #require(try MobilitySignallingPacket.bindingAcknowledgement(
+            [BindingAcknowledgement(status: 0, sequence: 1, lifetime: 600, refresh: 600)],
+            source: Self.mnOld, destination: Self.cn, association: &mnSA))
+        #expect(SlowPathFrame(port: .kernelRouted, bytes: acknowledgement).received.withUnsafeBytes {
+            cn.controller.handleInbound($0, now: cn.now)
+        }.drop == nil)
+        #expect(cn.controller.statistics.acknowledgementsReceived == received + 1)
+        let refresh = try Self.forgedUpdate(under: &mnSA, to: Self.cn, source: Self.mnNew, homeAddress: Self.mnOld,
+                                            registrations: [Self.mnNew], sequence: 50_000)
+        #expect(refresh.withUnsafeBytes { cn.controller.handleInbound($0, now: cn.now) }.drop == .unauthorised)
+        #expect(cn.controller.statistics.signallingOtherAddressRefused == 1)
+        #expect(cn.controller.securityAssociations.inbound(spi: 0x2001)?.hostCacheEntry == old.id, "still bound to its entry")
+    }
+
     // MARK: The decision alone
 
     static func association(class associationClass: SecurityAssociationClass, source: IPv6Address,
@@ -294,7 +337,10 @@ import HomelessWire
         }
         let bound = try Self.association(class: .generic, source: Self.mnOld, entry: mine)
         #expect(decide(bound, owner: mine) == .entry(mine, bind: false))
-        #expect(decide(bound, owner: other) == .refused(.entryOfAnotherAssociation(owner: other)))
+        #expect(decide(bound, owner: other, otherBound: true) == .refused(.entryOfAnotherAssociation(owner: other)))
+        #expect(decide(bound, owner: other) == .entry(other, bind: false), "an entry no SA speaks for, of the SA's address")
+        let boundElsewhere = try Self.association(class: .generic, source: Self.ev, entry: mine)
+        #expect(decide(boundElsewhere, owner: other) == .refused(.entryOfAnotherAssociation(owner: other)))
         #expect(decide(bound, owner: nil) == .entry(mine, bind: false))
         #expect(decide(bound, owner: mine, named: [Self.ev], live: [Self.ev: other])
             == .refused(.addressOfAnotherEntry(address: Self.ev, owner: other)))

@@ -80,8 +80,18 @@ enum SignallingAuthorisation {
             // A bound SA speaks for its entry only. A claimed address in no
             // entry goes on to the bound entry, whose Host Cache step then
             // refuses a Binding Update for an address it does not hold.
-            if let owner, owner != bound { return .refused(.entryOfAnotherAssociation(owner: owner)) }
-            decision = .entry(bound, bind: false)
+            // One exception: the entry this host made when it opened a new
+            // conversation to the very address the SA was made for, after
+            // the peer withdrew it (5.3: a new connection to an expired
+            // address gets a new entry), as long as no SA speaks for it.
+            if let owner, owner != bound {
+                guard !ownerHasOtherAssociation, association.source == claimed else {
+                    return .refused(.entryOfAnotherAssociation(owner: owner))
+                }
+                decision = .entry(owner, bind: false)
+            } else {
+                decision = .entry(bound, bind: false)
+            }
         } else if let owner {
             // An unbound SA may take over an entry only when it was made for
             // the entry's address and no other SA speaks for the entry (the
