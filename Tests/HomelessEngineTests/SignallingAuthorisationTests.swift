@@ -58,6 +58,15 @@ import HomelessWire
         return SlowPathFrame(port: .kernelRouted, bytes: bytes).received
     }
 
+    /// mn moves from its ULID to `mnNew` one second on: the Binding Updates
+    /// it sends to cn (the ones to other peers left out).
+    static func renumber(_ mn: Node) throws -> [SlowPathFrame] {
+        mn.clock.advance(seconds: 1)
+        var sent = mn.controller.localAddressAdded(mnNew, now: mn.now)
+        sent += mn.controller.localAddressRemoved(mnOld, now: mn.now)
+        return try sent.filter { try TranslationTests.parse($0.received).destination == cn }
+    }
+
     static func entry(of cn: Node, holding address: IPv6Address) -> HostCacheEntry? {
         cn.entries().first { $0.addresses[address] != nil }
     }
@@ -121,9 +130,7 @@ import HomelessWire
         #expect(own.withUnsafeBytes { cn.controller.handleInbound($0, now: cn.now) }.drop == nil)
 
         // mn's legitimate renumbering still goes through.
-        mn.clock.advance(seconds: 1)
-        var updates = mn.controller.localAddressAdded(Self.mnNew, now: mn.now)
-        updates += mn.controller.localAddressRemoved(Self.mnOld, now: mn.now)
+        let updates = try Self.renumber(mn)
         #expect(!updates.isEmpty)
         for update in updates {
             #expect(update.received.withUnsafeBytes { cn.controller.handleInbound($0, now: cn.now) }.drop == nil)
@@ -137,11 +144,8 @@ import HomelessWire
         _ = try MobilityControllerTests().handshake(mn, cn)
         // ev has an SA with mn and an entry there (its own conversation).
         try Self.converse(ev, with: mn, peerAddress: Self.mnOld)
-        mn.clock.advance(seconds: 1)
         // mn's renumbering: its update to cn waits for cn's acknowledgement.
-        var sent = mn.controller.localAddressAdded(Self.mnNew, now: mn.now)
-        sent += mn.controller.localAddressRemoved(Self.mnOld, now: mn.now)
-        let updates = try sent.filter { try TranslationTests.parse($0.received).destination == Self.cn }
+        let updates = try Self.renumber(mn)
         #expect(!updates.isEmpty)
         let received = mn.controller.statistics.acknowledgementsReceived
         // ev acknowledges mn's pending update in cn's name (source cn)
@@ -231,10 +235,7 @@ import HomelessWire
         #expect(after.live == before.live && after.expired == before.expired && after.preferred == before.preferred)
 
         // mn's own renumbering under its anonymous SA still works.
-        mn.clock.advance(seconds: 1)
-        var updates = mn.controller.localAddressAdded(Self.mnNew, now: mn.now)
-        updates += mn.controller.localAddressRemoved(Self.mnOld, now: mn.now)
-        for update in updates {
+        for update in try Self.renumber(mn) {
             #expect(update.received.withUnsafeBytes { cn.controller.handleInbound($0, now: cn.now) }.drop == nil)
         }
         #expect(Self.entry(of: cn, holding: Self.mnOld)?.liveAddresses == [Self.mnNew])
@@ -285,10 +286,7 @@ import HomelessWire
         let ev = try Node(local: Self.ev, keys: Self.keys)
         _ = try MobilityControllerTests().handshake(mn, cn)
         try Self.converse(ev, with: cn, peerAddress: Self.cn)
-        mn.clock.advance(seconds: 1)
-        var updates = mn.controller.localAddressAdded(Self.mnNew, now: mn.now)
-        updates += mn.controller.localAddressRemoved(Self.mnOld, now: mn.now)
-        for update in updates where try TranslationTests.parse(update.received).destination == Self.cn {
+        for update in try Self.renumber(mn) {
             #expect(update.received.withUnsafeBytes { cn.controller.handleInbound($0, now: cn.now) }.drop == nil)
         }
         let old = try #require(Self.entry(of: cn, holding: Self.mnNew))
