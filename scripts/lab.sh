@@ -16,12 +16,15 @@
 #   cn  lnk-c 2001:db8:c::20/64
 # mn's default route goes via link A (metric 100) and link B (metric 200), so
 # that taking link A down is a handover to B. rt forwards; cn routes via rt.
+# With LAB_HOSTILE=1, `up` adds a fourth node ev (a hostile peer, for the
+# signalling-authorisation test) on link D: ev lnk-d 2001:db8:d::66/64,
+# rt lnk-d 2001:db8:d::1/64, ev routes via rt. The other nodes are the same.
 #
 # usage: lab.sh up | down | status | exec NODE CMD... | check
 #   up      (re)build the lab; leftovers of the same LAB_ID are removed first
 #   down    remove the lab; succeeds when nothing is there
 #   status  namespaces, links and addresses of the lab
-#   exec    run CMD inside node mn, rt or cn
+#   exec    run CMD inside node mn, rt, cn (or ev)
 #   check   ping6 mn -> cn through rt over link A
 set -euo pipefail
 
@@ -30,7 +33,7 @@ if ! [[ "$LAB_ID" =~ ^[A-Za-z0-9_-]{1,24}$ ]]; then
     echo "lab.sh: LAB_ID must be 1-24 characters of [A-Za-z0-9_-]" >&2
     exit 2
 fi
-NODES=(mn rt cn)
+NODES=(mn rt cn ev)
 
 ns() { printf 'hl-%s-%s' "$LAB_ID" "$1"; }
 in_ns() { local node="$1"; shift; ip netns exec "$(ns "$node")" "$@"; }
@@ -94,12 +97,20 @@ lab_up() {
     in_ns mn ip -6 route add default via 2001:db8:a::1 dev lnk-a metric 100
     in_ns mn ip -6 route add default via 2001:db8:b::1 dev lnk-b metric 200
     in_ns cn ip -6 route add default via 2001:db8:c::1 dev lnk-c
+    if [[ "${LAB_HOSTILE:-0}" == 1 ]]; then
+        prepare_node ev 0
+        veth lnk-d ev rt
+        addr ev lnk-d 2001:db8:d::66/64
+        addr rt lnk-d 2001:db8:d::1/64
+        in_ns ev ip -6 route add default via 2001:db8:d::1 dev lnk-d
+    fi
     trap - ERR
 }
 
 lab_status() {
     local node
     for node in "${NODES[@]}"; do
+        if [[ "$node" == ev ]] && ! ns_exists ev; then continue; fi
         if ns_exists "$node"; then
             echo "== $(ns "$node")"
             in_ns "$node" ip -brief link show
@@ -146,14 +157,14 @@ case "$cmd" in
     exec)
         require_root
         node="${1:-}"
-        case "$node" in mn | rt | cn) ;; *) echo "lab.sh: exec NODE must be mn, rt or cn" >&2; exit 2 ;; esac
+        case "$node" in mn | rt | cn | ev) ;; *) echo "lab.sh: exec NODE must be mn, rt, cn or ev" >&2; exit 2 ;; esac
         shift
         [[ $# -gt 0 ]] || { echo "lab.sh: exec $node needs a command" >&2; exit 2; }
         ns_exists "$node" || { echo "lab.sh: lab $LAB_ID is not up" >&2; exit 1; }
         exec ip netns exec "$(ns "$node")" "$@"
         ;;
     *)
-        sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
         [[ -z "$cmd" || "$cmd" == -h || "$cmd" == --help ]] && exit 0
         exit 2
         ;;

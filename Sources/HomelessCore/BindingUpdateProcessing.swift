@@ -160,7 +160,7 @@ extension HostCache {
     }
 
     /// The addresses a BU registers, in sub-option order, without duplicates.
-    static func registeredAddresses(of update: BindingUpdate, packetSource: IPv6Address) -> [IPv6Address] {
+    public static func registeredAddresses(of update: BindingUpdate, packetSource: IPv6Address) -> [IPv6Address] {
         var careOf: [IPv6Address] = []
         var expanded: [IPv6Address] = []
         var nearestAlternate: IPv6Address?

@@ -146,4 +146,18 @@ import Testing
         let (text, status) = try Self.runLabScript("expiry.sh", labID: "ex\(getpid() % 100000)")
         Self.expectAllPassed(text, status: status)
     }
+
+    /// Tests/Integration/hijack.sh: a hostile host ev with a valid SA of
+    /// its own with cn (a distinct manual key; or, with the anonymous
+    /// handshake, one its engine made) sends AH-valid Binding Updates
+    /// naming mn's address while mn's iperf3 transfer to cn runs: cn
+    /// refuses and counts them, its entry for mn stays as it was, and the
+    /// transfer completes without a stall (draft 2.4.2, 3.3.1, 5.3).
+    @Test(.enabled(if: isRoot, "needs root for network namespaces"), .timeLimit(.minutes(2)),
+          arguments: ["manual", "handshake"])
+    func aPeerWithItsOwnSACannotHijackAnotherPeersEntry(_ keying: String) throws {
+        let (text, status) = try Self.runLabScript("hijack.sh", labID: "hj\(keying.prefix(1))\(getpid() % 100000)",
+                                                   extraEnvironment: ["KEYING": keying])
+        Self.expectAllPassed(text, status: status)
+    }
 }

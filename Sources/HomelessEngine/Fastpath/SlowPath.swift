@@ -239,6 +239,16 @@ final class SlowPath: @unchecked Sendable {
         return frames
     }
 
+    /// Verified signalling its SA may not send (draft 2.4.2, 5.3): a peer
+    /// with an SA of its own tried to change another peer's entry.
+    private func logRefusals() {
+        for refusal in mobility.takeRefusals() {
+            logger.warning("signalling refused: \(refusal.reason.summary)", metadata: [
+                "spi": "0x\(String(refusal.spi, radix: 16))", "claimed": "\(refusal.claimed)",
+                "owner": "\(refusal.owner.map { "\($0)" } ?? "none")"])
+        }
+    }
+
     private func handle(_ frame: UnsafeRawBufferPointer, tag: UInt32) {
         let direction: FrameDirection = tag & 1 == 0 ? .inbound : .outbound
         let isNote = tag & 2 != 0
@@ -264,12 +274,14 @@ final class SlowPath: @unchecked Sendable {
         }
         if direction == .inbound {
             let handshake = mobility.handleHandshake(frame, wire: wire, now: now)
+            logRefusals()
             send(handshake.frames)
             if handshake.consumed {
                 counters.add(.signallingConsumed)
                 return
             }
             let result = mobility.handleInbound(frame, wire: wire, now: now)
+            logRefusals()
             // The workers (and, with classifier steering, the classifier)
             // must know the peer's new addresses before our
             // acknowledgement lets it send from them.

@@ -35,6 +35,9 @@ enum SignallingDrop: String, Error, Equatable, Sendable {
     case unknownPeer = "unknown-peer"
     /// The Host Cache refused the update (stale entry, address not in it).
     case hostCacheRefused = "host-cache-refused"
+    /// The AH verified, but its SA may not change the entry or addresses
+    /// the packet names (draft 2.4.2, 3.3.1, 5.3; `SignallingRefusal`).
+    case unauthorised = "unauthorised"
 }
 
 /// The mobility half of the slow path (docs/MOBILITY.md section 8): owns
@@ -74,6 +77,11 @@ final class MobilityController {
     /// Peers whose first reply is still awaited (2.1.2), by peer ULID.
     private var awaitingReply: [IPv6Address: HostCacheEntryID] = [:]
     private(set) var statistics = MobilityStatistics()
+    /// Refusals of verified signalling not yet logged (`takeRefusals`). A
+    /// peer with an SA can send them at line rate: at most 10 a second are
+    /// recorded (a burst of 10), the rest only counted.
+    private var pendingRefusals: [SignallingRefusalRecord] = []
+    private var refusalLogBudget: ProbeTokenBucket
 
     /// The anonymous-authentication handshake (draft 2.4.3, A.2,
     /// docs/HANDSHAKE.md) toward peers without a manually keyed SA; nil
@@ -97,6 +105,7 @@ final class MobilityController {
         }
         handshakeNextHeader = handshake?.nextHeader ?? HandshakeConstants.defaultNextHeader
         addressVerification = ReturnRoutability(now: hostCache.now)
+        refusalLogBudget = ProbeTokenBucket(rate: 10, burst: 10, now: hostCache.now)
         self.hostCache = hostCache
         self.securityAssociations = securityAssociations
         self.publishedAssociations = publishedAssociations
@@ -246,14 +255,27 @@ final class MobilityController {
         let updates = messages.updates, acknowledgements = messages.acknowledgements
         let bindingRequested = messages.bindingRequested
         let identifier = packet.homeAddress ?? packet.source
+        let content = ProtectedContent.classify(ipv6, payloadOffset: verification.payloadOffset,
+                                                nextHeader: verification.nextHeader)
         let entry: HostCacheEntryID
-        if let match = hostCache.read({ $0.foreignMatch(for: identifier) }) {
-            entry = match.entry
-        } else if !updates.isEmpty, let known = adoptPeer(identifier, localIdentifier: packet.destination, updates: updates) {
+        switch authorise(spi: verification.spi, content: content, claimed: identifier, source: packet.source,
+                         updates: updates) {
+        case .entry(let known, _):
             entry = known
-        } else {
+        case .createEntry:
+            guard let created = adoptPeer(identifier, localIdentifier: packet.destination, inboundSPI: verification.spi)
+            else {
+                statistics.unknownPeers += 1
+                result.drop = .unknownPeer
+                return result
+            }
+            entry = created
+        case .unknownPeer:
             statistics.unknownPeers += 1
             result.drop = .unknownPeer
+            return result
+        case .refused:
+            result.drop = .unauthorised
             return result
         }
         lastHeardWire[entry] = wire
@@ -352,13 +374,70 @@ final class MobilityController {
     /// entry because a packet arrived (2.3.4), except an authenticated one:
     /// the anonymous-authentication handshake creates the responder's entry
     /// (2.4.3, A.2) and a manually keyed SA with the peer stands in for it,
-    /// the AH having verified. The packet's source (or home address) becomes
-    /// the peer's ULID, the address it was sent to ours.
-    private func adoptPeer(_ identifier: IPv6Address, localIdentifier: IPv6Address, updates: [BindingUpdate]) -> HostCacheEntryID? {
+    /// the AH having verified under the SA made for that address
+    /// (`SignallingAuthorisation`). The packet's source (or home address)
+    /// becomes the peer's ULID, the address it was sent to ours; both SAs
+    /// are bound to the new entry (2.4.2).
+    private func adoptPeer(_ identifier: IPv6Address, localIdentifier: IPv6Address, inboundSPI: UInt32) -> HostCacheEntryID? {
         guard securityAssociations.outbound(entry: nil, destination: identifier) != nil,
               let (entry, _) = trackPeer(identifier, localIdentifier: localIdentifier) else { return nil }
         _ = securityAssociations.bind(spi: outboundSPI(for: identifier) ?? 0, direction: .outbound, to: entry)
+        _ = securityAssociations.bind(spi: inboundSPI, direction: .inbound, to: entry)
         return entry
+    }
+
+    // MARK: Entry-bound authorisation (draft 2.4.2, 3.3.1, 5.3)
+
+    /// Which entry signalling verified under the inbound SA `spi` may
+    /// change (`SignallingAuthorisation.decide`). Binds an unbound SA to
+    /// the entry it is allowed to take; counts and records a refusal.
+    /// `claimed`: the Home Address option's address, else the source.
+    private func authorise(spi: UInt32, content: ProtectedContent, claimed: IPv6Address, source: IPv6Address,
+                           updates: [BindingUpdate]) -> SignallingAuthorisation.Decision {
+        guard let association = securityAssociations.inbound(spi: spi) else { return .unknownPeer }
+        var named: [IPv6Address] = updates.isEmpty ? [] : [source]
+        for update in updates {
+            for address in HostCache.registeredAddresses(of: update, packetSource: source) where !named.contains(address) {
+                named.append(address)
+            }
+        }
+        let associations = securityAssociations.associations
+        let (owner, decision) = hostCache.read { cache -> (HostCacheEntryID?, SignallingAuthorisation.Decision) in
+            let owner = cache.foreignMatch(for: claimed)?.entry
+            let ownerHasOther = owner.map { owner in
+                associations.contains { $0.direction == .inbound && $0.hostCacheEntry == owner && $0.spi != spi }
+            } ?? false
+            return (owner, SignallingAuthorisation.decide(
+                association: association, content: content, claimed: claimed, owner: owner,
+                ownerHasOtherAssociation: ownerHasOther, mayCreate: !updates.isEmpty, named: named,
+                liveOwner: { address in cache.foreignMatch(for: address).flatMap { $0.isLive ? $0.entry : nil } }))
+        }
+        switch decision {
+        case .entry(let entry, bind: true):
+            _ = securityAssociations.bind(spi: spi, direction: .inbound, to: entry)
+        case .refused(let reason):
+            var record = SignallingRefusalRecord(reason: reason, spi: spi, claimed: claimed, owner: owner)
+            if case .addressOfAnotherEntry(let address, let other) = reason {
+                record.claimed = address
+                record.owner = other
+            }
+            noteRefusal(record)
+        default:
+            break
+        }
+        return decision
+    }
+
+    private func noteRefusal(_ record: SignallingRefusalRecord) {
+        statistics.count(record.reason)
+        if refusalLogBudget.take(now: hostCache.now) { pendingRefusals.append(record) }
+    }
+
+    /// The refusals since the last call, for the log (the slow path logs
+    /// them at warning level).
+    func takeRefusals() -> [SignallingRefusalRecord] {
+        defer { pendingRefusals.removeAll(keepingCapacity: true) }
+        return pendingRefusals
     }
 
     // MARK: Expiry (2.1.3, 2.1.4, 2.2)
@@ -587,11 +666,19 @@ final class MobilityController {
         let messages = MobilityMessages(options)
         let updates = messages.updates, homeAddress = messages.homeAddress
         let identifier = homeAddress ?? header.source
-        guard !updates.isEmpty, let match = hostCache.read({ $0.foreignMatch(for: identifier) }) else {
+        // The trailer changes only the entry message 3's SA is bound to
+        // (the handshake just bound it, 2.4.2).
+        guard !updates.isEmpty,
+              let spi = AnonymousHandshakeController<SystemRandomNumberGenerator>.authenticationSPI(of: packet) else {
             statistics.message3TrailersIgnored += 1
             return []
         }
-        switch applyVerifiedUpdates(updates, to: match.entry, source: header.source, destination: header.destination,
+        guard case .entry(let entry, _) = authorise(spi: spi, content: .bindingUpdate, claimed: identifier,
+                                                    source: header.source, updates: updates) else {
+            statistics.message3TrailersIgnored += 1
+            return []
+        }
+        switch applyVerifiedUpdates(updates, to: entry, source: header.source, destination: header.destination,
                                     homeAddress: homeAddress, now: now) {
         case .success(let frames): return frames
         case .failure: return []
@@ -670,20 +757,31 @@ final class MobilityController {
             statistics.authenticationFailures += 1
             return []
         }
-        guard let match = hostCache.read({ $0.foreignMatch(for: packet.source) }),
-              let state = mobility.peers[match.entry] else {
+        // Only the SA bound to the probed entry speaks for it (2.4.2): a
+        // reply under another peer's SA verifies nothing.
+        switch authorise(spi: verification.spi, content: .handshake, claimed: packet.source, source: packet.source,
+                         updates: []) {
+        case .refused: return []
+        case .entry(let entry, _) where mobility.peers[entry] != nil:
+            return answerAddressProbe(message, packet: packet, entry: entry, now: now)
+        default:
             statistics.unknownPeers += 1
             return []
         }
+    }
+
+    private func answerAddressProbe(_ message: AddressProbeMessage, packet: ParsedPacket, entry: HostCacheEntryID,
+                                    now: MonotonicInstant) -> [SlowPathFrame] {
+        guard let state = mobility.peers[entry] else { return [] }
         switch message.kind {
         case .probe:
             let reply = AddressProbeMessage(kind: .reply, nonce: message.nonce)
             guard let frame = addressProbePacket(reply, from: packet.destination, to: packet.source,
-                                                 peer: state.peerIdentifier, entry: match.entry) else { return [] }
+                                                 peer: state.peerIdentifier, entry: entry) else { return [] }
             statistics.addressProbesAnswered += 1
             return [frame]
         case .reply:
-            if addressVerification.receiveReply(message, source: packet.source, entry: match.entry, now: now) == .verified {
+            if addressVerification.receiveReply(message, source: packet.source, entry: entry, now: now) == .verified {
                 statistics.addressesVerified += 1
             }
             return []
@@ -745,6 +843,16 @@ final class MobilityController {
             case .established(let role, let local, let peer, let outboundSPI, let inboundSPI):
                 statistics.handshakesEstablished += 1
                 guard let (entry, _) = trackPeer(peer, localIdentifier: local) else { continue }
+                // The peer's address is in an entry another SA speaks for
+                // (5.3: an address reused by another host): the new SAs stay
+                // unbound and cannot change that entry (2.4.2).
+                if securityAssociations.associations.contains(where: {
+                    $0.direction == .inbound && $0.hostCacheEntry == entry && $0.spi != inboundSPI
+                }) {
+                    noteRefusal(SignallingRefusalRecord(reason: .entryOfAnotherAssociation(owner: entry),
+                                                        spi: inboundSPI, claimed: peer, owner: entry))
+                    continue
+                }
                 _ = securityAssociations.bind(spi: outboundSPI, direction: .outbound, to: entry)
                 _ = securityAssociations.bind(spi: inboundSPI, direction: .inbound, to: entry)
                 if let wire { lastHeardWire[entry] = wire }
@@ -958,7 +1066,27 @@ struct MobilityStatistics: Equatable, Sendable {
          ("entries-removed", entriesRemoved), ("address-unreachable-sent", addressUnreachableSent),
          ("address-unreachable-rate-limited", addressUnreachableRateLimited),
          ("binding-updates-piggybacked", bindingUpdatesPiggybacked),
-         ("piggybacked-updates-received", piggybackedUpdatesReceived)]
+         ("piggybacked-updates-received", piggybackedUpdatesReceived),
+         ("signalling-other-entry-refused", signallingOtherEntryRefused),
+         ("signalling-other-address-refused", signallingOtherAddressRefused),
+         ("signalling-not-sa-peer-refused", signallingNotAssociationPeerRefused),
+         ("signalling-sa-class-refused", signallingAssociationClassRefused)]
+    }
+
+    /// Verified signalling refused by entry-bound authorisation
+    /// (`SignallingRefusal`, one counter per reason).
+    var signallingOtherEntryRefused: UInt64 = 0
+    var signallingOtherAddressRefused: UInt64 = 0
+    var signallingNotAssociationPeerRefused: UInt64 = 0
+    var signallingAssociationClassRefused: UInt64 = 0
+
+    mutating func count(_ refusal: SignallingRefusal) {
+        switch refusal {
+        case .entryOfAnotherAssociation: signallingOtherEntryRefused += 1
+        case .addressOfAnotherEntry: signallingOtherAddressRefused += 1
+        case .notTheAssociationsPeer: signallingNotAssociationPeerRefused += 1
+        case .associationClass: signallingAssociationClassRefused += 1
+        }
     }
 
     var bindingUpdatesPiggybacked: UInt64 = 0

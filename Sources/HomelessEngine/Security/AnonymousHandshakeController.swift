@@ -460,7 +460,7 @@ public struct AnonymousHandshakeController<Random: RandomNumberGenerator> {
     }
 
     /// The SPI of an AH right after the IPv6 header.
-    private static func authenticationSPI(of packet: UnsafeRawBufferPointer) -> UInt32? {
+    static func authenticationSPI(of packet: UnsafeRawBufferPointer) -> UInt32? {
         guard let header = try? IPv6HeaderView(checking: packet), header.nextHeader == .authentication,
               let authentication = try? AuthenticationHeaderView(checking: packet, at: IPv6HeaderView.length) else {
             return nil
