@@ -21,11 +21,16 @@ swift build --build-tests
 log "unit and integration tests"
 swift test --skip-build --parallel --num-workers 2
 
-log "Host Cache index under ThreadSanitizer"
+log "Host Cache index and translation table under ThreadSanitizer"
 tsan_log=$(mktemp)
-swift test --scratch-path .build-tsan --sanitize=thread --filter AddressIndexConcurrencyTests 2>&1 | tee "$tsan_log"
-# A filter that matches nothing passes silently: make sure the tests ran.
+swift test --scratch-path .build-tsan --sanitize=thread \
+    --filter 'AddressIndexConcurrencyTests|TranslationTableConcurrencyTests' 2>&1 | tee "$tsan_log"
+# A filter that matches nothing passes silently: make sure the tests ran,
+# both suites.
 grep -Eq "Test run with [1-9][0-9]* tests? .*passed" "$tsan_log" || die "the ThreadSanitizer run executed no test"
+for suite in AddressIndexConcurrencyTests TranslationTableConcurrencyTests; do
+    grep -Eq "Suite \"?$suite\"? passed" "$tsan_log" || die "the ThreadSanitizer run did not pass $suite"
+done
 rm -f "$tsan_log"
 
 if [ "$FUZZ_SECONDS" -gt 0 ]; then

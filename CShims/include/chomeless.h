@@ -17,6 +17,7 @@
 #include "hl_thread.h"  // worker thread placement
 #include "hl_route.h"   // rtnetlink change monitor, kernel-routed IPv6 socket
 #include "hl_wakeup.h"  // the slow path's sleep: eventfd and poll
+#include "hl_memory.h"  // lazily backed zeroed tables
 
 // MARK: - Atomics over plain memory
 

@@ -152,6 +152,14 @@ public struct RunCommand: ParsableCommand {
     public var maxExpiredLifetime: UInt64 = HostCacheParameters().maximumExpiredLifetime
 
     @Option(name: .long, help: ArgumentHelp(
+        "Most peers the engine keeps state for: bounds the Host Cache entries (with up to 4 addresses each) and the workers' translation table. Their tables are reserved for this many peers at start but only the pages of peers present are resident (docs/PERFORMANCE.md); lookups cost the same at any size. Between 1 and \(RunCommand.maximumPeersLimit).",
+        valueName: "n"))
+    public var maxPeers: Int = TranslationTable.defaultCapacity
+
+    /// Upper bound of `--max-peers`: the size tested and measured (10^6 peers).
+    static let maximumPeersLimit = 1 << 20
+
+    @Option(name: .long, help: ArgumentHelp(
         "How long a Binding Update for a new address waits for a small data packet to ride on (draft 2.1.2, 2.2.1) before it is sent on its own, in milliseconds.",
         valueName: "ms"))
     public var piggybackWait: UInt64 = MobilityParameters().piggybackWaitMilliseconds
@@ -182,6 +190,9 @@ public struct RunCommand: ParsableCommand {
         guard (1...86_400 * 365).contains(defaultLifetime) else {
             throw ValidationError("--default-lifetime must be between 1 and 31536000 seconds")
         }
+        guard (1...Self.maximumPeersLimit).contains(maxPeers) else {
+            throw ValidationError("--max-peers must be between 1 and \(Self.maximumPeersLimit)")
+        }
         guard piggybackWait <= 60_000 else { throw ValidationError("--piggyback-wait must be at most 60000 ms") }
         guard (1...86_400 * 365).contains(maxExpiredLifetime) else {
             throw ValidationError("--max-expired-lifetime must be between 1 and 31536000 seconds")
@@ -209,7 +220,8 @@ public struct RunCommand: ParsableCommand {
             manualKeyingPath: sa ?? "",
             anonymousHandshake: anonymousHandshake ? AnonymousHandshakeConfiguration() : nil,
             hostCacheParameters: HostCacheParameters(defaultLifetime: defaultLifetime,
-                                                     maximumExpiredLifetime: maxExpiredLifetime),
+                                                     maximumExpiredLifetime: maxExpiredLifetime,
+                                                     maximumPeers: maxPeers),
             mobilityParameters: MobilityParameters(requestedLifetime: bindingLifetime, piggybackWaitMilliseconds: piggybackWait),
             steering: WireSteering(rawValue: steering) ?? .bridge)
     }

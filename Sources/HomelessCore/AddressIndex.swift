@@ -12,7 +12,8 @@ public import HomelessWire
 // proceed without locks, without allocating and without ever acting on a
 // half-written slot.
 //
-// Layout. One raw allocation, 64-byte aligned, that never moves or grows:
+// Layout. One raw allocation, page aligned (an anonymous mapping, so only
+// the pages keys touch become resident), that never moves or grows:
 //
 //     +----------------------+  byte 0
 //     | sequence counter     |  the table's seqlock word, alone in its line
@@ -88,6 +89,8 @@ public final class AddressIndex: @unchecked Sendable {
     @usableFromInline let mask: UInt64
     @usableFromInline let seed: UInt64
 
+    /// Size of the mapping that holds the header and the slots.
+    let byteCount: Int
     /// Number of slots (a power of two).
     public let slotCount: Int
     /// Maximum number of keys the writer accepts.
@@ -113,15 +116,19 @@ public final class AddressIndex: @unchecked Sendable {
         self.mask = UInt64(slots - 1)
         self.seed = seed
         let words = Self.headerWords + slots * Self.wordsPerSlot
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: words * 8, alignment: 64)
-        raw.initializeMemory(as: UInt64.self, repeating: 0, count: words)
-        self.base = raw.assumingMemoryBound(to: UInt64.self)
+        // Lazily backed zero pages (hl_memory.h): an index sized for a
+        // million peers costs only the pages its keys touch.
+        byteCount = words * 8
+        guard let raw = hl_zeroed_pages_allocate(byteCount) else {
+            fatalError("AddressIndex: cannot map \(byteCount) bytes")
+        }
+        self.base = raw.bindMemory(to: UInt64.self, capacity: words)
         self.slots = base + Self.headerWords
         self.seqlock = Seqlock(word: base)
     }
 
     deinit {
-        UnsafeMutableRawPointer(base).deallocate()
+        hl_zeroed_pages_free(base, byteCount)
     }
 
     // MARK: Hash

@@ -72,6 +72,12 @@ public final class HostCache {
     var removedDuringOperation: [HostCacheEntryID] = []
     /// Next slot the incremental expiry sweep examines.
     var sweepCursor = 0
+    /// Slots at or past this one were never used: the free list hands out
+    /// the lowest slots first (a freed slot is reused before a new one), so
+    /// walks over the entries (`entryIDs`, the expiry sweep) cost the peak
+    /// number of entries, not `maximumEntries` (`homeless run --max-peers`
+    /// may reserve a million).
+    var slotsEverUsed = 0
 
     /// - Parameters:
     ///   - random: source for random eviction and the index hash seed; pass a
@@ -108,7 +114,7 @@ public final class HostCache {
     }
 
     /// Every live entry's identifier, in slot order.
-    public var entryIDs: [HostCacheEntryID] { slots.compactMap { $0?.id } }
+    public var entryIDs: [HostCacheEntryID] { slots[..<slotsEverUsed].compactMap { $0?.id } }
 
     /// The Foreign entry holding `address` (receipt path: looks up, never creates).
     public func foreignMatch(for address: IPv6Address) -> ForeignMatch? {
@@ -326,7 +332,7 @@ public final class HostCache {
     /// cost is linear in the number of entries.
     @discardableResult
     public func expire() -> ExpiryReport {
-        expire(slotBudget: slots.count)
+        expire(slotBudget: slotsEverUsed)
     }
 
     /// Incremental sweep: examines at most `slotBudget` entry slots, resuming
@@ -338,9 +344,9 @@ public final class HostCache {
     public func expire(slotBudget: Int) -> ExpiryReport {
         let now = clock.now
         var report = ExpiryReport()
-        for _ in 0..<min(max(slotBudget, 0), slots.count) {
+        for _ in 0..<min(max(slotBudget, 0), slotsEverUsed) {
             let slot = sweepCursor
-            sweepCursor = sweepCursor + 1 == slots.count ? 0 : sweepCursor + 1
+            sweepCursor = sweepCursor + 1 >= slotsEverUsed ? 0 : sweepCursor + 1
             guard let entry = slots[slot], entry.kind == .foreign,
                   entry.addresses.values.contains(where: { needsSweep($0, at: now) }) else { continue }
             for record in entry.addresses.values.sorted(by: { $0.address < $1.address }) {
@@ -400,6 +406,7 @@ public final class HostCache {
 
     func allocateEntry(kind: HostCacheEntryKind, trust: TrustClass) -> HostCacheEntryID {
         guard let slot = freeSlots.popLast() else { preconditionFailure("allocateEntry without room") }
+        slotsEverUsed = max(slotsEverUsed, Int(slot) + 1)
         let id = HostCacheEntryID(slot: slot, generation: nextGeneration[Int(slot)])
         nextGeneration[Int(slot)] = (nextGeneration[Int(slot)] &+ 1) & HostCacheEntryID.generationMask
         slots[Int(slot)] = HostCacheEntry(

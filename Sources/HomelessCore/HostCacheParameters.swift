@@ -24,6 +24,15 @@ public struct HostCacheParameters: Sendable, Equatable {
         self.maximumForeignAddresses = maximumForeignAddresses
         self.maximumLocalAddresses = maximumLocalAddresses
     }
+
+    /// Parameters for a host of up to `maximumPeers` peers (`homeless run
+    /// --max-peers`): that many entries, and four foreign addresses per
+    /// entry (a peer's identifier, its current, newest and previous
+    /// locators: the ratio of the defaults above).
+    public init(defaultLifetime: UInt64 = 600, maximumExpiredLifetime: UInt64 = 1800, maximumPeers: Int) {
+        self.init(defaultLifetime: defaultLifetime, maximumExpiredLifetime: maximumExpiredLifetime,
+                  maximumEntries: maximumPeers, maximumForeignAddresses: 4 * maximumPeers)
+    }
 }
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a small, fast, seedable generator.

@@ -42,20 +42,24 @@ public final class PublishedEntryTable: @unchecked Sendable {
     @usableFromInline let base: UnsafeMutablePointer<UInt64>
     @usableFromInline let records: UnsafeMutablePointer<UInt64>
     @usableFromInline let seqlock: Seqlock
+    let byteCount: Int
     public let capacity: Int
 
     public init(capacity: Int) {
         precondition(capacity >= 1, "capacity must be positive")
         self.capacity = capacity
         let words = Self.headerWords + capacity * Self.wordsPerRecord
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: words * 8, alignment: 64)
-        raw.initializeMemory(as: UInt64.self, repeating: 0, count: words)
-        base = raw.assumingMemoryBound(to: UInt64.self)
+        // Lazily backed zero pages (hl_memory.h): only used slots' pages are resident.
+        byteCount = words * 8
+        guard let raw = hl_zeroed_pages_allocate(byteCount) else {
+            fatalError("PublishedEntryTable: cannot map \(byteCount) bytes")
+        }
+        base = raw.bindMemory(to: UInt64.self, capacity: words)
         records = base + Self.headerWords
         seqlock = Seqlock(word: base)
     }
 
-    deinit { UnsafeMutableRawPointer(base).deallocate() }
+    deinit { hl_zeroed_pages_free(base, byteCount) }
 
     /// Reader: the record of `id`, or nil when the slot is empty or holds a
     /// different generation (the entry was removed, maybe replaced).

@@ -15,15 +15,14 @@ public import CHomeless
 ///
 /// The type is a plain pointer wrapper: copying it never retains, so it can
 /// live in the hot loop of a worker. The memory is owned elsewhere.
-@usableFromInline
-struct Seqlock {
+public struct Seqlock {
     @usableFromInline let word: UnsafeMutablePointer<UInt64>
 
-    @inlinable init(word: UnsafeMutablePointer<UInt64>) { self.word = word }
+    @inlinable public init(word: UnsafeMutablePointer<UInt64>) { self.word = word }
 
     /// Reader: the counter to validate against, or nil while a write is in progress.
     @inlinable @inline(__always)
-    func readBegin() -> UInt64? {
+    public func readBegin() -> UInt64? {
         let value = hl_load_acquire_u64(word)
         if value & 1 != 0 {
             hl_cpu_relax()
@@ -34,14 +33,14 @@ struct Seqlock {
 
     /// Reader: true when no write happened since `readBegin` returned `start`.
     @inlinable @inline(__always)
-    func readValidate(_ start: UInt64) -> Bool {
+    public func readValidate(_ start: UInt64) -> Bool {
         hl_fence_acquire()
         return hl_load_relaxed_u64(word) == start
     }
 
     /// Writer only.
     @inlinable
-    func beginWrite() {
+    public func beginWrite() {
         let value = hl_load_relaxed_u64(word)
         hl_store_relaxed_u64(word, value &+ 1)
         hl_fence_release()
@@ -49,12 +48,12 @@ struct Seqlock {
 
     /// Writer only.
     @inlinable
-    func endWrite() {
+    public func endWrite() {
         let value = hl_load_relaxed_u64(word)
         hl_store_release_u64(word, value &+ 1)
     }
 
     /// The current value (writer, or diagnostics).
     @inlinable
-    var current: UInt64 { hl_load_acquire_u64(word) }
+    public var current: UInt64 { hl_load_acquire_u64(word) }
 }

@@ -114,8 +114,9 @@ public final class Engine: @unchecked Sendable {
     private(set) var slowPathStatistics: SlowPathStatisticsAccess?
     let startedAt = SystemMonotonicClock().now
     /// Per-peer ULID <-> locator translations: the slow path publishes,
-    /// the workers read without locks.
-    let translations = TranslationTable()
+    /// the workers read without locks. One slot per Host Cache entry
+    /// (`--max-peers`).
+    let translations: TranslationTable
     /// When each peer address last carried traffic: stamped by the
     /// workers, read by the slow path's expiry sweep.
     let activity = AddressActivity()
@@ -125,6 +126,7 @@ public final class Engine: @unchecked Sendable {
     public init(configuration: EngineConfiguration, logger: Logger) {
         self.configuration = configuration
         hostCache = HostCacheAccess(HostCache(parameters: configuration.hostCacheParameters, clock: SystemMonotonicClock()))
+        translations = TranslationTable(capacity: configuration.hostCacheParameters.maximumEntries)
         self.logger = logger
         journal = HostChangeJournal(logger: logger)
     }

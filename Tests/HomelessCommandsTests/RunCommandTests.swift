@@ -29,4 +29,19 @@ import Testing
         let bridged = try #require(try HomelessCommand.parseAsRoot(["run", "--wire", "eth0"]) as? RunCommand)
         #expect(bridged.steering == "bridge")
     }
+
+    /// `--max-peers` bounds the Host Cache and the translation table;
+    /// out-of-range values are refused with the range.
+    @Test func maxPeersIsBoundedAndParsed() throws {
+        let command = try #require(try HomelessCommand.parseAsRoot(["run", "--wire", "eth0"]) as? RunCommand)
+        #expect(command.maxPeers == 65_536)
+        let million = try #require(
+            try HomelessCommand.parseAsRoot(["run", "--wire", "eth0", "--max-peers", "1000000"]) as? RunCommand)
+        #expect(million.maxPeers == 1_000_000)
+        for refused in ["0", "1048577"] {
+            #expect(validationMessage(["run", "--wire", "eth0", "--max-peers", refused])
+                == "--max-peers must be between 1 and 1048576")
+        }
+        #expect(validationMessage(["run", "--wire", "eth0", "--max-peers", "1"]) == nil)
+    }
 }

@@ -22,6 +22,16 @@ enum ForwardedFrames {
         localLocator: IPv6Address(high: 0x2001_0db8_000b_0000, low: 0x10),
         peerLocator: IPv6Address(high: 0x2001_0db8_000d_0000, low: 0x4_0020))
 
+    /// Another translated peer, `number` >= 1: fills the translation table
+    /// around `translation` (ULIDs in 2001:db8:e::/48, locators in
+    /// 2001:db8:f::/48).
+    static func otherPeer(_ number: Int) -> TranslationRecord {
+        TranslationRecord(localIdentifier: translation.localIdentifier,
+                          peerIdentifier: IPv6Address(high: 0x2001_0db8_000e_0000, low: UInt64(number)),
+                          localLocator: translation.localLocator,
+                          peerLocator: IPv6Address(high: 0x2001_0db8_000f_0000, low: UInt64(number)))
+    }
+
     /// Ethernet / IPv6 / UDP of `frameLength` bytes in all (62 bytes of
     /// headers, the rest payload) as it travels in `direction`: outbound
     /// from the host's kernel to the router, inbound from the router to the

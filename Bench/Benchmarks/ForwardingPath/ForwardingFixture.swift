@@ -39,7 +39,10 @@ final class ForwardingFixture: @unchecked Sendable {
     static let wireDevice = "fwdbench-wire"
     static let upperDevice = "fwdbench-upper"
 
-    init(puntCapacity: Int) throws(SetupError) {
+    /// `peers`: records in the translation table, the benchmarks' peer
+    /// (`ForwardedFrames.translation`) among them; the others are
+    /// `ForwardedFrames.otherPeer(_:)`.
+    init(puntCapacity: Int, peers: Int = 1) throws(SetupError) {
         guard geteuid() == 0 else { throw .notRoot }
         let lane: LaneRings
         do {
@@ -51,10 +54,12 @@ final class ForwardingFixture: @unchecked Sendable {
         }
         rings = lane
         punt = PuntQueue(capacity: puntCapacity)
-        translations = TranslationTable()
+        translations = TranslationTable(capacity: max(peers, TranslationTable.defaultCapacity))
         // One translated peer, as after a handover: every frame of another
-        // peer is looked up against it and misses.
+        // peer is looked up against it and misses. With more peers, the
+        // benchmarks' peer is one of many in the workers' hash index.
         translations.publish(ForwardedFrames.translation)
+        for other in 1..<max(peers, 1) { translations.publish(ForwardedFrames.otherPeer(other)) }
         worker = ForwardingWorker(id: 0, wireIndex: 0, rings: lane, wireAddress: ForwardedFrames.wireAddress,
                                   mtu: 1500, policy: WorkerPolicy(), punt: punt, translations: translations)
     }

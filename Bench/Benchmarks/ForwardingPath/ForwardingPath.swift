@@ -30,9 +30,20 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: metrics, timeUnits: .nanoseconds, warmupIterations: 3,
                                            scalingFactor: .one, maxDuration: .seconds(2), maxIterations: 2_000)
 
+    // Resident memory of the translation table per peer at 10^6 peers
+    // (docs/PERFORMANCE.md): VmRSS before and after filling a table sized
+    // for 2^20 peers, writer-side bookkeeping included.
+    reportTranslationMemory(peers: 1_000_000)
+
     let fixture: ForwardingFixture
+    // The same worker path with 10^3 and 10^6 peers in the table: the
+    // hash index must keep a lookup's cost independent of the peer count.
+    var crowded: [Int: ForwardingFixture] = [:]
     do {
         fixture = try ForwardingFixture(puntCapacity: 2 * framesPerIteration)
+        for peers in [1_000, 1_000_000] {
+            crowded[peers] = try ForwardingFixture(puntCapacity: 2 * framesPerIteration, peers: peers)
+        }
     } catch {
         // Without root there is nothing to measure; say so instead of failing.
         var message = "ForwardingPath: skipped: \(error)\n"
@@ -80,8 +91,18 @@ let benchmarks: @Sendable () -> Void = {
         ForwardingCase("UDP1414.Outbound.FlushEvery64", udp(1414, .outbound, host, peer), .outbound,
                        flushEvery: 64, expecting: passThrough),
     ]
+    // (4) The translated peer among 1, 10^3 and 10^6 peers.
+    var scaling: [(ForwardingCase, ForwardingFixture)] = []
+    for (peers, table) in [(1, fixture)] + crowded.sorted(by: { $0.key < $1.key }) {
+        scaling.append((ForwardingCase("Translated.UDP126.Outbound.Peers\(peers)",
+                                       udp(126, .outbound, record.localIdentifier, record.peerIdentifier), .outbound,
+                                       expecting: translated), table))
+        scaling.append((ForwardingCase("Translated.UDP126.Inbound.Peers\(peers)",
+                                       udp(126, .inbound, record.peerLocator, record.localLocator), .inbound,
+                                       expecting: translated), table))
+    }
 
-    for forwarding in cases {
+    for (forwarding, fixture) in cases.map({ ($0, fixture) }) + scaling {
         let block = ReceivedBlock(frame: forwarding.frame, count: framesPerIteration)
         Benchmark("Forward.\(forwarding.name)") { benchmark in
             guard fixture.settle() else { return benchmark.error("the TX rings did not drain") }
@@ -167,4 +188,26 @@ final class ReceivedBlock: @unchecked Sendable {
         RXFrame(bytes: UnsafeRawBufferPointer(start: storage + index * stride + Self.headerRoom, count: length),
                 wireLength: length, status: status)
     }
+}
+
+/// Prints the resident memory a translation table of `peers` records
+/// costs: VmRSS (/proc/self/status) before creating it and after filling it.
+func reportTranslationMemory(peers: Int) {
+    func residentKiB() -> Int {
+        guard let bytes = try? WholeFileReader.read(path: "/proc/self/status") else { return 0 }
+        let status = String(decoding: bytes, as: UTF8.self)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+    let before = residentKiB()
+    var capacity = 1
+    while capacity < peers { capacity <<= 1 }
+    let table = TranslationTable(capacity: capacity)
+    let empty = residentKiB()
+    table.publish(ForwardedFrames.translation)
+    for other in 1..<peers { table.publish(ForwardedFrames.otherPeer(other)) }
+    let filled = residentKiB()
+    var message = "ForwardingPath: translation table for \(capacity) peers: VmRSS +\(empty - before) KiB empty, "
+        + "+\(filled - before) KiB with \(table.count) peers (\((filled - before) * 1024 / peers) bytes per peer)\n"
+    message.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }

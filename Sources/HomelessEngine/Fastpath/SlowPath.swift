@@ -267,7 +267,11 @@ final class SlowPath: @unchecked Sendable {
             // local sender, draft 2.2), or a data packet to carry an offered
             // Binding Update (2.2.1): the worker did not send it.
             // or taken by the slow path for a piggybacked Binding Update.
-            let outcome = mobility.outboundFrame(frame, wire: wire, records: translations.publishedRecords, now: now)
+            // Only the destination's record can match: no copy of every peer's.
+            let record = (try? ParsedPacket.parse(frame)).flatMap {
+                translations.publishedRecord(peerIdentifier: $0.destination)
+            }
+            let outcome = mobility.outboundFrame(frame, wire: wire, records: record.map { [$0] } ?? [], now: now)
             send(outcome.frames)
             if outcome.offerTaken { mobility.publishTranslations(to: translations) }
             return
