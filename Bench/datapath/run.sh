@@ -10,8 +10,9 @@
 #            (1 ms retire timeout), 2 KiB slots, no offload metadata (the upper
 #            port's TSO/GSO/checksum offloads off, every frame at MTU size)
 # Per set-up: iperf3 TCP mn -> cn with 1 and with 4 streams (DURATION s
-# each, the receiver's rate), and `ping -c COUNT -i 0.01` mn -> cn (average
-# round trip). The table gives each figure beside the no-engine one.
+# each, the receiver's rate), and `ping -c COUNT -i 0.01` mn -> cn (minimum,
+# median and average round trip). The table gives each figure beside the
+# no-engine one.
 #
 # The machine is shared and small (every namespace, both engines and iperf3
 # share its CPUs): the figures are noisy, compare them within one run only.
@@ -94,16 +95,18 @@ iperf_rate() {   # streams port -> Mbit/s received by cn
     wait "$server" 2>/dev/null || true
 }
 
-ping_average() {   # -> average round trip in microseconds
-    in_ns mn ping -6 -q -c "$COUNT" -i 0.01 -W 1 2001:db8:c::20 2>/dev/null \
-        | awk -F'/' '/^rtt|^round-trip/ { printf "%d\n", $5 * 1000 }' | grep . || echo 0
+ping_times() {   # -> "min median average" round trip in microseconds
+    in_ns mn ping -6 -c "$COUNT" -i 0.01 -W 1 2001:db8:c::20 2>/dev/null | python3 -c '
+import re, statistics, sys
+times = [float(m.group(1)) * 1000 for m in re.finditer(r"time=([0-9.]+) ms", sys.stdin.read())]
+print("%d %d %d" % (min(times), statistics.median(times), statistics.mean(times)) if times else "0 0 0")'
 }
 
 "$ROOT/scripts/lab.sh" up >/dev/null
 # Neighbours resolved and caches warm before anything is measured.
 in_ns mn ping -6 -c 2 -i 0.2 2001:db8:c::20 >/dev/null 2>&1 || true
 
-declare -A ONE FOUR RTT
+declare -A ONE FOUR RTT_MIN RTT_MEDIAN RTT_AVERAGE
 port=5301
 for setup in $SETUPS; do
     case "$setup" in
@@ -119,7 +122,7 @@ for setup in $SETUPS; do
     echo "measuring: $setup" >&2
     ONE[$setup]=$(iperf_rate 1 $port); port=$((port + 1))
     FOUR[$setup]=$(iperf_rate 4 $port); port=$((port + 1))
-    RTT[$setup]=$(ping_average)
+    read -r RTT_MIN[$setup] RTT_MEDIAN[$setup] RTT_AVERAGE[$setup] < <(ping_times)
     stop_engines
     # The engines' undo must have put the lab back before the next set-up.
     in_ns mn ping -6 -c 2 -i 0.2 2001:db8:c::20 >/dev/null 2>&1 || true
@@ -128,11 +131,13 @@ done
 ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}' if b else '-')" "$1" "$2"; }
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 echo "datapath: mn -> cn through rt; commit $commit; $(nproc) CPUs; iperf3 ${DURATION} s; ping -c $COUNT -i 0.01"
-printf '%-8s | %12s %6s | %12s %6s | %9s %10s\n' set-up "1 stream" ratio "4 streams" ratio "RTT avg" "added"
-base_one="${ONE[none]:-0}"; base_four="${FOUR[none]:-0}"; base_rtt="${RTT[none]:-0}"
+printf '%-8s | %12s %6s | %12s %6s | %25s | %8s\n' set-up "1 stream" ratio "4 streams" ratio "RTT min/median/avg (us)" "added"
+base_one="${ONE[none]:-0}"; base_four="${FOUR[none]:-0}"; base_rtt="${RTT_AVERAGE[none]:-0}"
 for setup in $SETUPS; do
-    printf '%-8s | %7s Mb/s %6s | %7s Mb/s %6s | %6s us %7s us\n' "$setup" \
+    printf '%-8s | %7s Mb/s %6s | %7s Mb/s %6s | %25s | %5s us\n' "$setup" \
         "${ONE[$setup]}" "$(ratio "${ONE[$setup]}" "$base_one")" \
         "${FOUR[$setup]}" "$(ratio "${FOUR[$setup]}" "$base_four")" \
-        "${RTT[$setup]}" "$(( ${RTT[$setup]} - base_rtt ))"
+        "${RTT_MIN[$setup]} / ${RTT_MEDIAN[$setup]} / ${RTT_AVERAGE[$setup]}" \
+        "$(( ${RTT_AVERAGE[$setup]} - base_rtt ))"
 done
+echo "(added: average round trip minus the no-engine average; load average $(cut -d' ' -f1-3 /proc/loadavg))"

@@ -117,12 +117,12 @@ public struct RunCommand: ParsableCommand {
     public var busyPoll = 2000
 
     @Option(name: .long, help: ArgumentHelp(
-        "RX ring layout: 'frames' (TPACKET_V2: each frame handed over the moment it arrives; microseconds per ring) or 'blocks' (TPACKET_V3: frames packed into blocks handed over when full or after 1 ms; denser for small frames, but a lone frame waits for the timeout).",
+        "RX ring layout: 'frames' (TPACKET_V2: each frame handed over and the worker woken the moment it arrives) or 'blocks' (TPACKET_V3: frames packed into blocks handed over when full or after 1 ms; denser for small frames, but a lone frame waits up to 1 ms per ring).",
         valueName: "frames|blocks"))
     public var rxRing = RXRingGeometry.standard.layout.rawValue
 
     @Option(name: .long, help: ArgumentHelp(
-        "RX ring blocks per ring; each worker has two RX rings. With 'frames' a block holds block-size / frame-size frames (default 16 blocks of 1 MiB, 15 frames each: 240 frames, 16 MiB per ring).",
+        "RX ring blocks per ring; each worker has two RX rings. With 'frames' a block holds block-size / frame-size frames (default 16 blocks of 1 MiB, 15 frames each: 240 frames, 16 MiB per ring); raise it for sustained small-frame rates on a busy machine (docs/PERFORMANCE.md).",
         valueName: "n"))
     public var rxBlocks: UInt32 = RXRingGeometry.standard.blockCount
 

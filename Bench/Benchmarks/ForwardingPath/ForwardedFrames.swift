@@ -1,4 +1,5 @@
 import HomelessEngine
+import HomelessSystem
 import HomelessWire
 
 /// The frames the forwarding benchmarks hand to the worker, built with the
@@ -21,6 +22,11 @@ enum ForwardedFrames {
         peerIdentifier: IPv6Address(high: 0x2001_0db8_000c_0000, low: 0x20),
         localLocator: IPv6Address(high: 0x2001_0db8_000b_0000, low: 0x10),
         peerLocator: IPv6Address(high: 0x2001_0db8_000d_0000, low: 0x4_0020))
+
+    /// The offload metadata of a UDP/IPv6 datagram the host's kernel sent
+    /// with checksum offload pending (virtio_net_hdr NEEDS_CSUM).
+    static let udpChecksumOffload = PacketOffload(flags: PacketOffload.needsChecksumFlag, checksumStart: 54,
+                                                  checksumOffset: 6)
 
     /// Ethernet / IPv6 / UDP of `frameLength` bytes in all (62 bytes of
     /// headers, the rest payload) as it travels in `direction`: outbound
