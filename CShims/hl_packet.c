@@ -41,7 +41,7 @@ int hl_packet_set_rx_ring_v3(int fd, uint32_t block_size, uint32_t block_nr, uin
     return hl_result(setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req));
 }
 
-int hl_packet_set_tx_ring_v2(int fd, uint32_t block_size, uint32_t block_nr, uint32_t frame_size) {
+static int hl_packet_set_ring_v2(int fd, int ring, uint32_t block_size, uint32_t block_nr, uint32_t frame_size) {
     if (frame_size == 0) return -EINVAL;
     struct tpacket_req req;
     memset(&req, 0, sizeof req);
@@ -49,7 +49,19 @@ int hl_packet_set_tx_ring_v2(int fd, uint32_t block_size, uint32_t block_nr, uin
     req.tp_block_nr = block_nr;
     req.tp_frame_size = frame_size;
     req.tp_frame_nr = (block_size / frame_size) * block_nr;
-    return hl_result(setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof req));
+    return hl_result(setsockopt(fd, SOL_PACKET, ring, &req, sizeof req));
+}
+
+int hl_packet_set_tx_ring_v2(int fd, uint32_t block_size, uint32_t block_nr, uint32_t frame_size) {
+    return hl_packet_set_ring_v2(fd, PACKET_TX_RING, block_size, block_nr, frame_size);
+}
+
+int hl_packet_set_rx_ring_v2(int fd, uint32_t block_size, uint32_t block_nr, uint32_t frame_size) {
+    return hl_packet_set_ring_v2(fd, PACKET_RX_RING, block_size, block_nr, frame_size);
+}
+
+int hl_packet_set_vnet_header(int fd, int on) {
+    return hl_setsockopt_int(fd, SOL_PACKET, PACKET_VNET_HDR, on);
 }
 
 int hl_packet_mmap(int fd, size_t length, void **out) {

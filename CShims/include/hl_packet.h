@@ -10,15 +10,24 @@
 //    kernel and user space and are read with acquire and written with
 //    release ordering (Documentation/networking/packet_mmap.rst).
 //
-// RX uses TPACKET_V3 (variable-size frames packed into blocks, one status
-// word per block); TX uses TPACKET_V2 (fixed-size frames, one status word per
-// frame), which the kernel's TX path supports without restrictions.
+// RX uses TPACKET_V2 by default (fixed-size frames, one status word per
+// frame: the kernel hands each frame over and wakes the socket as soon as it
+// is written) or TPACKET_V3 (variable-size frames packed into blocks, one
+// status word per block, handed over when full or at the retire timeout);
+// TX uses TPACKET_V2, which the kernel's TX path supports without
+// restrictions.
+//
+// With PACKET_VNET_HDR a struct virtio_net_hdr (10 bytes) carries the
+// kernel's offload metadata: on an RX frame it sits right before the MAC
+// header, on a TX slot it opens the frame data (include/linux/virtio_net.h,
+// net/packet/af_packet.c).
 #ifndef HL_PACKET_H
 #define HL_PACKET_H
 
 #include <stdint.h>
 #include <stddef.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 
 // MARK: - Kernel constants (macros re-exported as values Swift imports)
 
@@ -49,7 +58,41 @@ enum {
     HL_PACKET_FANOUT_FLAG_IGNORE_OUTGOING = 0x4000,
     /// Alignment the kernel applies to frame sizes and header lengths.
     HL_TPACKET_ALIGNMENT = TPACKET_ALIGNMENT,
+    HL_VIRTIO_NET_HDR_F_NEEDS_CSUM = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+    HL_VIRTIO_NET_HDR_F_DATA_VALID = VIRTIO_NET_HDR_F_DATA_VALID,
+    HL_VIRTIO_NET_HDR_GSO_NONE = VIRTIO_NET_HDR_GSO_NONE,
+    HL_VIRTIO_NET_HDR_GSO_TCPV4 = VIRTIO_NET_HDR_GSO_TCPV4,
+    HL_VIRTIO_NET_HDR_GSO_UDP = VIRTIO_NET_HDR_GSO_UDP,
+    HL_VIRTIO_NET_HDR_GSO_TCPV6 = VIRTIO_NET_HDR_GSO_TCPV6,
+    HL_VIRTIO_NET_HDR_GSO_ECN = VIRTIO_NET_HDR_GSO_ECN,
 };
+
+/// Size of struct virtio_net_hdr, the PACKET_VNET_HDR metadata.
+static inline uint32_t hl_vnet_header_size(void) { return (uint32_t)sizeof(struct virtio_net_hdr); }
+
+/// The offload metadata. The kernel keeps a packet socket's 16-bit fields
+/// in host order: vio_le() is virtio_legacy_is_little_endian(), true on
+/// little-endian hosts and false (native) on big-endian ones.
+typedef struct hl_vnet_header {
+    uint8_t flags;
+    uint8_t gso_type;
+    uint16_t header_length;
+    uint16_t gso_size;
+    uint16_t checksum_start;
+    uint16_t checksum_offset;
+} hl_vnet_header;
+
+_Static_assert(sizeof(hl_vnet_header) == sizeof(struct virtio_net_hdr), "virtio_net_hdr layout");
+
+/// Reads the header at `at` (no alignment assumed).
+static inline hl_vnet_header hl_vnet_header_load(const void *at) {
+    hl_vnet_header h;
+    __builtin_memcpy(&h, at, sizeof h);
+    return h;
+}
+
+/// Writes the header at `at` (no alignment assumed).
+static inline void hl_vnet_header_store(void *at, hl_vnet_header h) { __builtin_memcpy(at, &h, sizeof h); }
 
 /// Offset of the frame data inside a TPACKET_V2 TX frame (no PACKET_TX_HAS_OFF).
 static inline uint32_t hl_v2_tx_data_offset(void) {
@@ -78,6 +121,11 @@ int hl_packet_set_rx_ring_v3(int fd, uint32_t block_size, uint32_t block_nr, uin
                              uint32_t retire_timeout_ms);
 /// PACKET_TX_RING with a tpacket_req (TPACKET_V2).
 int hl_packet_set_tx_ring_v2(int fd, uint32_t block_size, uint32_t block_nr, uint32_t frame_size);
+/// PACKET_RX_RING with a tpacket_req (TPACKET_V2: one status word per frame).
+int hl_packet_set_rx_ring_v2(int fd, uint32_t block_size, uint32_t block_nr, uint32_t frame_size);
+/// PACKET_VNET_HDR: frames carry a struct virtio_net_hdr (GSO type and
+/// size, checksum offload). Must be set before the rings are created.
+int hl_packet_set_vnet_header(int fd, int on);
 /// mmap(MAP_SHARED | MAP_POPULATE) of the socket's rings; *out receives the base.
 int hl_packet_mmap(int fd, size_t length, void **out);
 int hl_munmap(void *base, size_t length);
@@ -101,7 +149,8 @@ int hl_packet_fanout_group(int fd);
 int hl_packet_attach_bpf(int fd, int program_fd);
 int hl_packet_detach_filter(int fd);
 
-/// PACKET_STATISTICS for a TPACKET_V3 socket. The kernel resets its counters
+/// PACKET_STATISTICS (tpacket_stats_v3 for TPACKET_V3; a TPACKET_V2 socket
+/// fills packets and drops only). The kernel resets its counters
 /// on every read; `packets` counts every frame that reached the socket,
 /// including the dropped ones.
 typedef struct hl_packet_stats {
@@ -195,7 +244,38 @@ static inline uint16_t hl_v3_frame_vlan_tci(const void *frame) {
     return (uint16_t)((const struct tpacket3_hdr *)frame)->hv1.tp_vlan_tci;
 }
 
-// MARK: - TPACKET_V2 TX frame accessors
+// MARK: - TPACKET_V2 frame accessors (RX and TX rings)
+
+/// Hands a TPACKET_V2 RX frame back to the kernel; release ordering keeps
+/// every read of the frame before the store.
+static inline void hl_v2_frame_release(void *frame) {
+    struct tpacket2_hdr *h = (struct tpacket2_hdr *)frame;
+    __atomic_store_n(&h->tp_status, (uint32_t)TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+}
+/// tp_status without ordering (after an acquire load of the same word).
+static inline uint32_t hl_v2_frame_status(const void *frame) {
+    return ((const struct tpacket2_hdr *)frame)->tp_status;
+}
+static inline uint32_t hl_v2_frame_snap_length(const void *frame) {
+    return ((const struct tpacket2_hdr *)frame)->tp_snaplen;
+}
+static inline uint32_t hl_v2_frame_wire_length(const void *frame) {
+    return ((const struct tpacket2_hdr *)frame)->tp_len;
+}
+static inline uint32_t hl_v2_frame_mac_offset(const void *frame) {
+    return ((const struct tpacket2_hdr *)frame)->tp_mac;
+}
+static inline uint32_t hl_v2_frame_seconds(const void *frame) {
+    return ((const struct tpacket2_hdr *)frame)->tp_sec;
+}
+static inline uint32_t hl_v2_frame_nanoseconds(const void *frame) {
+    return ((const struct tpacket2_hdr *)frame)->tp_nsec;
+}
+static inline uint16_t hl_v2_frame_vlan_tci(const void *frame) {
+    return ((const struct tpacket2_hdr *)frame)->tp_vlan_tci;
+}
+/// Size of the per-frame header of a TPACKET_V2 ring.
+static inline uint32_t hl_v2_frame_header_size(void) { return (uint32_t)sizeof(struct tpacket2_hdr); }
 
 static inline uint32_t hl_v2_frame_status_acquire(const void *frame) {
     const struct tpacket2_hdr *h = (const struct tpacket2_hdr *)frame;

@@ -117,15 +117,34 @@ public struct RunCommand: ParsableCommand {
     public var busyPoll = 2000
 
     @Option(name: .long, help: ArgumentHelp(
-        "RX ring blocks per ring (TPACKET_V3); each worker has two RX rings. Raise it for sustained large-frame traffic: 1024 blocks of 64 KiB lose nothing at 100 kpps of 1414-byte frames where 256 lose a fifth (docs/PERFORMANCE.md).",
+        "RX ring layout: 'frames' (TPACKET_V2: each frame handed over and the worker woken the moment it arrives) or 'blocks' (TPACKET_V3: frames packed into blocks handed over when full or after 1 ms; denser for small frames, but a lone frame waits up to 1 ms per ring).",
+        valueName: "frames|blocks"))
+    public var rxRing = RXRingGeometry.standard.layout.rawValue
+
+    @Option(name: .long, help: ArgumentHelp(
+        "RX ring blocks per ring; each worker has two RX rings. With 'frames' a block holds block-size / frame-size frames (default 16 blocks of 1 MiB, 15 frames each: 240 frames, 16 MiB per ring); raise it for sustained small-frame rates on a busy machine (docs/PERFORMANCE.md).",
         valueName: "n"))
     public var rxBlocks: UInt32 = RXRingGeometry.standard.blockCount
 
     @Option(name: .long, help: ArgumentHelp("RX ring block size in bytes (a multiple of the page size).", valueName: "bytes"))
     public var rxBlockSize: UInt32 = RXRingGeometry.standard.blockSize
 
+    @Option(name: .long, help: ArgumentHelp(
+        "RX frame slot size in bytes (a multiple of 16). 65792 holds a 64 KiB super-frame; smaller slots make the engine turn segmentation and receive offloads off (every frame then crosses at MTU size).",
+        valueName: "bytes"))
+    public var rxFrameSize: UInt32 = RXRingGeometry.standard.frameSize
+
     @Option(name: .long, help: ArgumentHelp("TX ring frames per ring (TPACKET_V2).", valueName: "n"))
     public var txFrames: UInt32 = TXRingGeometry.standard.frameCount
+
+    @Option(name: .long, help: ArgumentHelp(
+        "TX frame slot size in bytes (a multiple of 16; 65792 holds a 64 KiB super-frame). TX blocks are 1 MiB, or one slot when larger.",
+        valueName: "bytes"))
+    public var txFrameSize: UInt32 = TXRingGeometry.standard.frameSize
+
+    @Flag(name: .long, help: ArgumentHelp(
+        "No offload metadata on the rings (no PACKET_VNET_HDR): the upper port's checksum and segmentation offloads and the wire's receive offloads are turned off, the engine completes pending checksums and cuts super-frames itself."))
+    public var noRingOffloads = false
 
     @Option(name: .long, help: ArgumentHelp(
         "Manually keyed AH security associations in setkey(8) syntax (enables mobility toward the peers they cover).",
@@ -182,6 +201,15 @@ public struct RunCommand: ParsableCommand {
         }
         if let workers, !(1...64).contains(workers) { throw ValidationError("--workers must be between 1 and 64") }
         guard busyPoll >= 0 else { throw ValidationError("--busy-poll must not be negative") }
+        guard RXRingLayout(rawValue: rxRing) != nil else {
+            throw ValidationError("unknown --rx-ring '\(rxRing)' (frames or blocks)")
+        }
+        do {
+            try ringGeometries().rx.validate()
+            try ringGeometries().tx.validate()
+        } catch {
+            throw ValidationError("ring geometry refused: \(error)")
+        }
         guard upperName.count <= wire.count else { throw ValidationError("more --upper-name than --wire options") }
         // The Binding Update's Lifetime field is 32 bits; all ones means infinity.
         guard (4...86_400 * 365).contains(bindingLifetime) else {
@@ -199,6 +227,22 @@ public struct RunCommand: ParsableCommand {
         }
     }
 
+    /// The ring layouts the options describe (validated in `validate()`).
+    func ringGeometries() -> (rx: RXRingGeometry, tx: TXRingGeometry) {
+        var rx = RXRingGeometry.standard
+        rx.layout = RXRingLayout(rawValue: rxRing) ?? .frames
+        rx.blockCount = rxBlocks
+        rx.blockSize = rxBlockSize
+        rx.frameSize = rxFrameSize
+        var tx = TXRingGeometry.standard
+        tx.frameCount = txFrames
+        tx.frameSize = txFrameSize
+        // Blocks of at least 1 MiB (an allocation order the kernel finds
+        // easily), rounded up to whole pages for a larger slot.
+        tx.blockSize = max(1 << 20, (txFrameSize + 4095) / 4096 * 4096)
+        return (rx, tx)
+    }
+
     func engineConfiguration() throws(EngineError) -> EngineConfiguration {
         let wires = wire.enumerated().map { index, name in
             if index < upperName.count {
@@ -208,14 +252,11 @@ public struct RunCommand: ParsableCommand {
             }
         }
         let cpus = (try? WorkerThread.availableCPUs()) ?? 1
-        var rx = RXRingGeometry.standard
-        rx.blockCount = rxBlocks
-        rx.blockSize = rxBlockSize
-        var tx = TXRingGeometry.standard
-        tx.frameCount = txFrames
+        let (rx, tx) = ringGeometries()
         return EngineConfiguration(
             name: name, wires: wires, workersPerWire: workers ?? max(1, cpus), pinWorkers: !noPin,
-            rxGeometry: rx, txGeometry: tx, policy: WorkerPolicy(busyPollIterations: busyPoll),
+            rxGeometry: rx, txGeometry: tx, ringOffloads: !noRingOffloads,
+            policy: WorkerPolicy(busyPollIterations: busyPoll),
             manualKeying: try sa.map { (path) throws(EngineError) in try ManualKeyingFile.load(path: path) },
             manualKeyingPath: sa ?? "",
             anonymousHandshake: anonymousHandshake ? AnonymousHandshakeConfiguration() : nil,

@@ -19,6 +19,10 @@ public struct EngineConfiguration: Sendable {
     public var pinWorkers: Bool
     public var rxGeometry: RXRingGeometry
     public var txGeometry: TXRingGeometry
+    /// The rings carry the kernel's offload metadata (PACKET_VNET_HDR):
+    /// checksums may stay partial and, with slots large enough
+    /// (`carriesSuperFrames`), 64 KiB super-frames cross the engine whole.
+    public var ringOffloads: Bool
     public var policy: WorkerPolicy
     /// Frames each worker may queue for the slow path.
     public var puntQueueCapacity: Int
@@ -42,6 +46,7 @@ public struct EngineConfiguration: Sendable {
 
     public init(name: String = "default", wires: [HostModeWire], workersPerWire: Int = 1, pinWorkers: Bool = true,
                 rxGeometry: RXRingGeometry = .standard, txGeometry: TXRingGeometry = .standard,
+                ringOffloads: Bool = true,
                 policy: WorkerPolicy = WorkerPolicy(), puntQueueCapacity: Int = 1024,
                 manualKeying: ManualKeyingConfiguration? = nil, manualKeyingPath: String = "",
                 anonymousHandshake: AnonymousHandshakeConfiguration? = nil,
@@ -60,8 +65,18 @@ public struct EngineConfiguration: Sendable {
         self.pinWorkers = pinWorkers
         self.rxGeometry = rxGeometry
         self.txGeometry = txGeometry
+        self.ringOffloads = ringOffloads
         self.policy = policy
         self.puntQueueCapacity = puntQueueCapacity
+    }
+
+    /// Whether super-frames cross the engine whole: the rings carry offload
+    /// metadata and their slots hold 64 KiB. Then the upper port keeps its
+    /// segmentation and checksum offloads on and the wire its receive
+    /// offloads (GRO, LRO); otherwise they are turned off, as every frame
+    /// must fit a slot as it is.
+    public var carriesSuperFrames: Bool {
+        ringOffloads && rxGeometry.holdsSuperFrames && txGeometry.frameSize >= RXRingGeometry.superFrameSlotSize
     }
 
     /// Default veth names for the wire at `index`: `hl<index>` for the
@@ -200,15 +215,19 @@ public final class Engine: @unchecked Sendable {
         control = try Self.listenForControl(configuration.name, afterDeadRun: recoveredDeadRun)
         do throws(EngineError) {
             for (index, names) in configuration.wires.enumerated() {
-                try UpperPort.create(names, snapshot: snapshots[index], steering: configuration.steering, journal: journal)
+                try UpperPort.create(names, snapshot: snapshots[index], steering: configuration.steering,
+                                     superFrames: configuration.carriesSuperFrames, journal: journal)
                 CrashedRunRecovery.claim(names, snapshot: snapshots[index], steering: configuration.steering,
                                          journal: journal)
-                if configuration.steering == .classifier { try UpperPort.attachBeside(names, journal: journal) }
+                if configuration.steering == .classifier {
+                    try UpperPort.attachBeside(names, superFrames: configuration.carriesSuperFrames, journal: journal)
+                }
                 try openLanes(wireNumber: index, names: names, snapshot: snapshots[index])
             }
             try startThreads(snapshots: snapshots)
             for (index, names) in configuration.wires.enumerated() where configuration.steering == .bridge {
-                try UpperPort.takeOver(names, snapshot: snapshots[index], journal: journal)
+                try UpperPort.takeOver(names, snapshot: snapshots[index], superFrames: configuration.carriesSuperFrames,
+                                       journal: journal)
                 logger.info("wire in host mode", metadata: [
                     "wire": "\(names.wire)", "kernel-side": "\(names.kernelSide)",
                     "engine-side": "\(names.engineSide)", "addresses": "\(snapshots[index].addresses.map(\.prefix))",
@@ -262,7 +281,7 @@ public final class Engine: @unchecked Sendable {
             do {
                 let port = try WirePort(configuration: WirePortConfiguration(
                     interfaceName: names.wire, workers: count, rxGeometry: configuration.rxGeometry,
-                    txGeometry: configuration.txGeometry,
+                    txGeometry: configuration.txGeometry, ringOffloads: configuration.ringOffloads,
                     classifier: ClassifierConfiguration(handshakeNextHeader: configuration.policy.handshakeNextHeader)))
                 journal.record("classifier on \(names.wire) (socket filter, tc ingress)") { try port.close() }
                 classifiedRings = port.takeWorkerRings()
@@ -284,10 +303,12 @@ public final class Engine: @unchecked Sendable {
                 lane = LaneRings(
                     wireReceive: wireReceive,
                     wireTransmit: classifiedRings.isEmpty ? try PacketTXRing(configuration: PacketTXConfiguration(
-                        interfaceIndex: wireIndex, geometry: configuration.txGeometry)) : classifiedRings[member].transmit,
+                        interfaceIndex: wireIndex, geometry: configuration.txGeometry,
+                        sendsOffloads: configuration.ringOffloads)) : classifiedRings[member].transmit,
                     upperReceive: upperReceive,
                     upperTransmit: try PacketTXRing(configuration: PacketTXConfiguration(
-                        interfaceIndex: upperIndex, geometry: configuration.txGeometry)))
+                        interfaceIndex: upperIndex, geometry: configuration.txGeometry,
+                        sendsOffloads: configuration.ringOffloads)))
             } catch {
                 throw .ring(names.wire, "\(error)")
             }
@@ -304,7 +325,8 @@ public final class Engine: @unchecked Sendable {
     /// fanout group learns the kernel-chosen id the others then join.
     private func openReceive(index: Int32, group: inout FanoutGroup?) throws(PacketRingError) -> PacketRXRing {
         let ring = try PacketRXRing(configuration: PacketRXConfiguration(
-            interfaceIndex: index, etherType: 0x86DD, geometry: configuration.rxGeometry, fanout: group))
+            interfaceIndex: index, etherType: 0x86DD, geometry: configuration.rxGeometry, fanout: group,
+            receivesOffloads: configuration.ringOffloads))
         if let current = group, current.uniqueID {
             let id: UInt16
             do { id = try ring.fanoutGroupID() } catch { throw .system(error) }

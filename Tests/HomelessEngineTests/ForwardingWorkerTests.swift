@@ -29,7 +29,9 @@ struct ForwardingWorkerTests {
 
         let translations = TranslationTable(capacity: 4)
 
-        init() throws {
+        /// `offloads`: every ring carries a virtio_net_hdr (PACKET_VNET_HDR)
+        /// and the capture rings hold 64 KiB super-frames.
+        init(offloads: Bool = false) throws {
             let translations = self.translations
             translations.publish(ForwardingWorkerTests.record)
             let opened = try NetworkNamespace.withNew { () throws -> (LaneRings, PacketRXRing, PacketRXRing) in
@@ -44,10 +46,12 @@ struct ForwardingWorkerTests {
                 let small = RXRingGeometry(blockSize: 64 * 1024, blockCount: 4, frameSize: 2048, retireTimeoutMilliseconds: 1)
                 func receive(_ name: String) throws -> PacketRXRing {
                     try PacketRXRing(configuration: PacketRXConfiguration(interfaceIndex: try index(name), etherType: 0x86DD,
-                                                                          geometry: small))
+                                                                          geometry: offloads ? .standard : small,
+                                                                          receivesOffloads: offloads))
                 }
                 func transmit(_ name: String) throws -> PacketTXRing {
-                    try PacketTXRing(configuration: PacketTXConfiguration(interfaceIndex: try index(name)))
+                    try PacketTXRing(configuration: PacketTXConfiguration(interfaceIndex: try index(name),
+                                                                          sendsOffloads: offloads))
                 }
                 let lane = LaneRings(wireReceive: try receive("lo"), wireTransmit: try transmit("fw-wire"),
                                      upperReceive: try receive("lo"), upperTransmit: try transmit("fw-upper"))
@@ -59,11 +63,27 @@ struct ForwardingWorkerTests {
                                       mtu: 1500, policy: WorkerPolicy(), punt: punt, translations: translations)
         }
 
-        func handle(_ frame: [UInt8], direction: FrameDirection, status: UInt32 = 0) {
+        func handle(_ frame: [UInt8], direction: FrameDirection, status: UInt32 = 0, offload: PacketOffload = .none) {
             frame.withUnsafeBytes { bytes in
-                worker.handle(RXFrame(bytes: bytes, wireLength: bytes.count, status: status), direction: direction)
+                worker.handle(RXFrame(bytes: bytes, wireLength: bytes.count, status: status, offload: offload),
+                              direction: direction)
             }
             worker.flushTransmitRings()
+        }
+
+        /// The frames and their offload metadata that `ring` receives.
+        func framesWithOffload(on ring: PacketRXRing, count: Int = 1,
+                               timeout: Duration = .seconds(2)) throws -> [([UInt8], PacketOffload)] {
+            var frames: [([UInt8], PacketOffload)] = []
+            let deadline = ContinuousClock.now + timeout
+            while frames.count < count, ContinuousClock.now < deadline {
+                _ = try ring.waitForBlock(timeoutMilliseconds: 20)
+                while var block = ring.nextBlock() {
+                    block.forEachFrame { frame in frames.append((Array(frame.bytes), frame.offload)) }
+                    ring.release(block)
+                }
+            }
+            return frames
         }
 
         /// The frames `ring` receives within `timeout` (stops early at `count`).
@@ -263,5 +283,75 @@ struct ForwardingWorkerTests {
         lab.handle(partial, direction: .outbound, status: RXFrame.checksumNotReadyStatus)
         #expect(try lab.frames(on: lab.sentToWire) == [frame])
         #expect(lab.worker.counters[.checksumsCompleted] == 1)
+    }
+
+    /// A TCP super-frame of the translated peer with `payloadLength` bytes.
+    static func tcpSuperFrame(payloadLength: Int, flags: UInt8) -> [UInt8] {
+        var upper = TranslationTests.tcp(payload: (0..<payloadLength).map { UInt8(truncatingIfNeeded: $0 * 7) })
+        upper[13] = flags
+        return TranslationTests.frame(source: record.localIdentifier, destination: record.peerIdentifier,
+                                      protocol: .tcp, upper: upper)
+    }
+
+    /// A TX ring without offload metadata cannot take a super-frame: the
+    /// worker cuts it into MTU-size segments the way TSO would (RFC 9293
+    /// 3.7), each translated with a complete checksum.
+    @Test func aSuperFrameIsCutIntoExactSegmentsWhereTheRingTakesNoOffloads() throws {
+        let lab = try Lab()
+        let fin: UInt8 = 0x01, psh: UInt8 = 0x08, ack: UInt8 = 0x10, cwr: UInt8 = 0x80
+        let frame = Self.tcpSuperFrame(payloadLength: 5000, flags: fin | psh | ack | cwr)
+        lab.handle(frame, direction: .outbound, status: RXFrame.checksumNotReadyStatus)
+        let segments = try lab.frames(on: lab.sentToWire, count: 4)
+        // 1514 - 14 - 40 - 20 = 1440 payload bytes per segment.
+        #expect(segments.map(\.count) == [1514, 1514, 1514, 74 + 5000 - 3 * 1440])
+        #expect(lab.worker.counters[.superFramesSegmented] == 1)
+        #expect(lab.worker.counters[.segmentsCut] == 4)
+        var payload: [UInt8] = []
+        for (index, segment) in segments.enumerated() {
+            #expect(Self.addresses(segment).source == Self.record.localLocator)
+            #expect(Self.addresses(segment).destination == Self.record.peerLocator)
+            #expect(try TranslationTests.checksumIsExact(segment, protocol: .tcp))
+            let sequence = UInt32(segment[58]) << 24 | UInt32(segment[59]) << 16 | UInt32(segment[60]) << 8 | UInt32(segment[61])
+            #expect(sequence == 0x1200_0034 &+ UInt32(index * 1440))
+            let flags = segment[54 + 13]
+            #expect(flags & ack != 0)
+            #expect((flags & (fin | psh) != 0) == (index == 3))
+            #expect((flags & cwr != 0) == (index == 0))
+            payload += segment[74...]
+        }
+        #expect(payload == Array(frame[74...]))
+    }
+
+    /// With offload metadata on the rings the same super-frame leaves in
+    /// one slot, translated, its partial checksum updated as a partial one
+    /// and its virtio_net_hdr passed on: completing it as the kernel does
+    /// gives the exact checksum.
+    @Test func aSuperFrameLeavesWholeWithItsOffloadMetadata() throws {
+        let lab = try Lab(offloads: true)
+        var frame = Self.tcpSuperFrame(payloadLength: 30_000, flags: 0x18)
+        let pseudo = InternetChecksum.fold(InternetChecksum.pseudoHeaderSum(
+            source: Self.record.localIdentifier, destination: Self.record.peerIdentifier,
+            upperLayerLength: UInt32(frame.count - 54), nextHeader: .tcp))
+        frame[70] = UInt8(pseudo >> 8)
+        frame[71] = UInt8(pseudo & 0xFF)
+        let offload = PacketOffload(flags: PacketOffload.needsChecksumFlag, segmentationType: PacketOffload.tcpIPv6,
+                                    headerLength: 74, segmentSize: 1440, checksumStart: 54, checksumOffset: 16)
+        lab.handle(frame, direction: .outbound, status: RXFrame.checksumNotReadyStatus, offload: offload)
+        let sent = try lab.framesWithOffload(on: lab.sentToWire)
+        #expect(sent.count == 1)
+        guard let first = sent.first else { return }
+        var out = first.0
+        let carried = first.1
+        #expect(out.count == frame.count)
+        #expect(carried.isSuperFrame && carried.needsChecksum && carried.segmentSize == 1440)
+        #expect(carried.checksumStart == 54 && carried.checksumOffset == 16)
+        #expect(Self.addresses(out).source == Self.record.localLocator)
+        #expect(Self.addresses(out).destination == Self.record.peerLocator)
+        PartialChecksumTests.completeLikeTheKernel(&out, start: 54, field: 70)
+        #expect(try TranslationTests.checksumIsExact(out, protocol: .tcp))
+        #expect(lab.worker.counters[.superFramesPassed] == 1)
+        #expect(lab.worker.counters[.partialChecksumsPassed] == 1)
+        #expect(lab.worker.counters[.checksumsCompleted] == 0)
+        #expect(lab.worker.counters[.superFramesSegmented] == 0)
     }
 }

@@ -5,9 +5,28 @@ import Testing
     @Test func standardGeometriesAreAccepted() throws {
         try RXRingGeometry.standard.validate()
         try TXRingGeometry.standard.validate()
-        #expect(RXRingGeometry.standard.mappedLength == 256 * 64 * 1024)
-        #expect(TXRingGeometry.standard.blockCount == 4096 / 32)
-        #expect(TXRingGeometry.standard.maximumFrameLength == 2048 - 32)
+        try RXRingGeometry.smallFrameBlocks.validate()
+        try TXRingGeometry.smallFrames.validate()
+        // Per-frame hand-off, slots for 64 KiB super-frames: 15 per 1 MiB block.
+        #expect(RXRingGeometry.standard.layout == .frames)
+        #expect(RXRingGeometry.standard.holdsSuperFrames)
+        #expect(RXRingGeometry.standard.frameCount == 16 * 15)
+        #expect(RXRingGeometry.standard.mappedLength == 16 << 20)
+        #expect(TXRingGeometry.standard.blockCount == 16)
+        #expect(TXRingGeometry.standard.maximumFrameLength == 65536 + 256 - 32)
+        #expect(!RXRingGeometry.smallFrameBlocks.holdsSuperFrames)
+        #expect(RXRingGeometry.smallFrameBlocks.mappedLength == 256 * 64 * 1024)
+        #expect(TXRingGeometry.smallFrames.maximumFrameLength == 2048 - 32)
+    }
+
+    /// A TPACKET_V2 slot must hold the V2 frame header; V3 its own.
+    @Test func perFrameLayoutValidatesItsSlots() {
+        var geometry = RXRingGeometry.standard
+        geometry.frameSize = 2 << 20
+        #expect(throws: RingGeometryError.frameLargerThanBlock(frame: 2 << 20, block: 1 << 20)) { try geometry.validate() }
+        geometry.frameSize = 2048
+        #expect(geometry.frameCount == 16 * 512)
+        #expect(!geometry.holdsSuperFrames)
     }
 
     @Test func blockSizeMustBeWholePages() {

@@ -105,11 +105,27 @@ check "mn's neighbour table lives on hl0" bash -c "ip netns exec hl-$LAB_ID-mn i
 # 300 datagrams each way, plus at most a few Neighbour Discovery frames.
 udp_echo_mn_to_cn 2001:db8:c::20 5001 320
 
+# The rings carry offload metadata (PACKET_VNET_HDR) and 64 KiB slots, so
+# the upper port keeps its segmentation and checksum offloads and mn's TCP
+# super-frames cross both engines whole.
+check "hl0 keeps TCP segmentation offload on" \
+    bash -c "ip netns exec hl-$LAB_ID-mn ethtool -k hl0 | grep -q '^tcp-segmentation-offload: on'"
+check "hl0 keeps checksum offload on" \
+    bash -c "ip netns exec hl-$LAB_ID-mn ethtool -k hl0 | grep -q '^tx-checksumming: on'"
+check "the rings are TPACKET_V2 with offload metadata" \
+    bash -c "ip netns exec hl-$LAB_ID-mn '$HOMELESS' show ports --name mn | grep -q 'rx rings: TPACKET_V2.*super-frames whole'"
 cn_bytes_before=$(total cn inbound-bytes)
+passed_before_mn=$(total mn super-frames-passed); passed_before_cn=$(total cn super-frames-passed)
+cut_before_mn=$(total mn super-frames-segmented)
 if iperf_mn_to_cn 2001:db8:c::20 5201 3 "iperf3 TCP through both engines"; then
     cn_bytes=$(( $(total cn inbound-bytes) - cn_bytes_before ))
     check "cn's inbound bytes cover the TCP payload ($cn_bytes >= $IPERF_RECEIVED)" test "$cn_bytes" -ge "$IPERF_RECEIVED"
 fi
+passed_mn=$(( $(total mn super-frames-passed) - passed_before_mn ))
+passed_cn=$(( $(total cn super-frames-passed) - passed_before_cn ))
+check "mn sent the kernel's super-frames to the wire whole ($passed_mn)" test "$passed_mn" -gt 0
+check "cn passed them up to its kernel whole ($passed_cn)" test "$passed_cn" -gt 0
+check "mn cut no super-frame itself" test $(( $(total mn super-frames-segmented) - cut_before_mn )) -eq 0
 check "no drops on mn after normal traffic" test "$(total mn drops)" -eq 0
 check "no drops on cn after normal traffic" test "$(total cn drops)" -eq 0
 sleep 0.3
@@ -133,28 +149,39 @@ check "mn restored exactly (addresses, routes, links, qdiscs)" same_as mn "$WORK
 check "mn reaches cn's engine directly after the stop" ping6_ok 2001:db8:c::20 2
 
 # A plain peer on a veth sends UDP with checksum offload pending
-# (CHECKSUM_PARTIAL); cn's engine completes the checksums.
-completed_before=$(total cn checksums-completed)
+# (CHECKSUM_PARTIAL); cn's engine passes the checksums on partial, in the
+# virtio_net_hdr, and cn's kernel accepts them.
+partial_before=$(total cn partial-checksums-passed)
 in_ns cn python3 "$FRAMES" udp-echo-server 2001:db8:c::20 5002 50 &
 server=$!
 sleep 0.3
 echoed=$(in_ns mn python3 "$FRAMES" udp-client 2001:db8:c::20 5002 50)
 wait "$server"
 check "UDP from a plain peer through cn's engine (got $echoed of 50)" test "$echoed" -eq 50
-completed=$(( $(total cn checksums-completed) - completed_before ))
-check "cn completed the plain peer's pending checksums ($completed)" test "$completed" -ge 50
+partial=$(( $(total cn partial-checksums-passed) - partial_before ))
+check "cn passed the plain peer's pending checksums on partial ($partial)" test "$partial" -ge 50
 
-# The plain peer's TCP stack hands the veth 64 KB super-frames (TSO);
-# cn's engine cuts them into wire-size segments.
-segmented_before=$(total cn super-frames-segmented)
+# The plain peer's TCP stack hands the veth 64 KB super-frames (TSO), rt
+# forwards them whole; cn's engine passes them up whole.
+segmented_before=$(total cn super-frames-segmented); passed_before=$(total cn super-frames-passed)
 iperf_mn_to_cn 2001:db8:c::20 5202 2 "iperf3 TCP from a plain peer through cn's engine"
-segmented=$(( $(total cn super-frames-segmented) - segmented_before ))
-check "cn cut the peer's super-frames into segments ($segmented)" test "$segmented" -gt 0
+passed=$(( $(total cn super-frames-passed) - passed_before ))
+check "cn passed the peer's super-frames whole ($passed)" test "$passed" -gt 0
+check "cn cut none of them itself" test $(( $(total cn super-frames-segmented) - segmented_before )) -eq 0
 check "no frame-too-long drops on cn" test "$(drops_for cn frame-too-long)" -eq 0
 
 # --- ring overrun --------------------------------------------------------------
-check "engine restarts on mn with a small ring" start_engine mn lnk-a --workers 1 --rx-blocks 2 --rx-block-size 65536
+# The other configuration: TPACKET_V3 blocks, 2 KiB slots, no offload
+# metadata. The upper port's offloads are then off and the engine sees
+# only complete MTU-size frames.
+check "engine restarts on mn with a small V3 ring and no offloads" start_engine mn lnk-a --workers 1 \
+    --rx-ring blocks --rx-blocks 2 --rx-block-size 65536 --rx-frame-size 2048 --tx-frame-size 2048 --no-ring-offloads
 check "ping6 through the restarted engine" ping6_ok 2001:db8:c::20 2
+check "hl0's segmentation offload is off without offload metadata" \
+    bash -c "ip netns exec hl-$LAB_ID-mn ethtool -k hl0 | grep -q '^tcp-segmentation-offload: off'"
+iperf_mn_to_cn 2001:db8:c::20 5203 2 "iperf3 TCP through the V3 engine without offloads"
+check "no frame-too-long or truncated drops on mn" \
+    test $(( $(drops_for mn frame-too-long) + $(drops_for mn frame-truncated) )) -eq 0
 kill -STOP "${ENGINE_PID[mn]}"
 in_ns rt python3 "$FRAMES" send lnk-a "$mn_mac" flood 3000 1000
 kill -CONT "${ENGINE_PID[mn]}"

@@ -1,4 +1,5 @@
 import HomelessEngine
+import HomelessSystem
 import HomelessWire
 
 /// The frames the forwarding benchmarks hand to the worker, built with the
@@ -31,6 +32,11 @@ enum ForwardedFrames {
                           localLocator: translation.localLocator,
                           peerLocator: IPv6Address(high: 0x2001_0db8_000f_0000, low: UInt64(number)))
     }
+
+    /// The offload metadata of a UDP/IPv6 datagram the host's kernel sent
+    /// with checksum offload pending (virtio_net_hdr NEEDS_CSUM).
+    static let udpChecksumOffload = PacketOffload(flags: PacketOffload.needsChecksumFlag, checksumStart: 54,
+                                                  checksumOffset: 6)
 
     /// Ethernet / IPv6 / UDP of `frameLength` bytes in all (62 bytes of
     /// headers, the rest payload) as it travels in `direction`: outbound

@@ -83,13 +83,19 @@ final class ForwardingFixture: @unchecked Sendable {
             let wire = try NetworkNamespace.interfaceIndex(named: wireDevice)
             let upper = try NetworkNamespace.interfaceIndex(named: upperDevice)
             let idle = RXRingGeometry(blockSize: 64 * 1024, blockCount: 2, frameSize: 2048, retireTimeoutMilliseconds: 1)
+            // The engine's TX slots (64 KiB super-frame slots with a
+            // virtio_net_hdr), enough of them for one measured iteration.
+            var transmit = TXRingGeometry.standard
+            transmit.frameCount = 68 * transmit.framesPerBlock
             return LaneRings(
                 wireReceive: try PacketRXRing(configuration: PacketRXConfiguration(
                     interfaceIndex: loopback, etherType: 0x86DD, geometry: idle)),
-                wireTransmit: try PacketTXRing(configuration: PacketTXConfiguration(interfaceIndex: wire)),
+                wireTransmit: try PacketTXRing(configuration: PacketTXConfiguration(
+                    interfaceIndex: wire, geometry: transmit, sendsOffloads: true)),
                 upperReceive: try PacketRXRing(configuration: PacketRXConfiguration(
                     interfaceIndex: loopback, etherType: 0x86DD, geometry: idle)),
-                upperTransmit: try PacketTXRing(configuration: PacketTXConfiguration(interfaceIndex: upper)))
+                upperTransmit: try PacketTXRing(configuration: PacketTXConfiguration(
+                    interfaceIndex: upper, geometry: transmit, sendsOffloads: true)))
         } catch {
             throw .rings("\(error)")
         }

@@ -86,6 +86,16 @@ let benchmarks: @Sendable () -> Void = {
         // the whole UDP checksum.
         ForwardingCase("UDP1414.Outbound.ChecksumPartial", udp(1414, .outbound, host, peer), .outbound,
                        status: RXFrame.checksumNotReadyStatus, expecting: completed),
+        // The same with the offload metadata the engine's rings carry
+        // (virtio_net_hdr NEEDS_CSUM): the checksum stays partial for the
+        // kernel to complete, and a translation updates it as a partial one.
+        ForwardingCase("UDP1414.Outbound.ChecksumOffloaded", udp(1414, .outbound, host, peer), .outbound,
+                       status: RXFrame.checksumNotReadyStatus, offload: ForwardedFrames.udpChecksumOffload,
+                       expecting: passThrough),
+        ForwardingCase("Translated.UDP1414.Outbound.ChecksumOffloaded",
+                       udp(1414, .outbound, record.localIdentifier, record.peerIdentifier), .outbound,
+                       status: RXFrame.checksumNotReadyStatus, offload: ForwardedFrames.udpChecksumOffload,
+                       expecting: translated),
         ForwardingCase("UDP126.Outbound.FlushEvery64", udp(126, .outbound, host, peer), .outbound,
                        flushEvery: 64, expecting: passThrough),
         ForwardingCase("UDP1414.Outbound.FlushEvery64", udp(1414, .outbound, host, peer), .outbound,
@@ -107,11 +117,11 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark("Forward.\(forwarding.name)") { benchmark in
             guard fixture.settle() else { return benchmark.error("the TX rings did not drain") }
             let worker = fixture.worker
-            let direction = forwarding.direction, status = forwarding.status
+            let direction = forwarding.direction, status = forwarding.status, offload = forwarding.offload
             let flushMask = forwarding.flushEvery.map { $0 - 1 }
             benchmark.startMeasurement()
             for index in 0..<block.count {
-                worker.handle(block.frame(index, status: status), direction: direction)
+                worker.handle(block.frame(index, status: status, offload: offload), direction: direction)
                 if let flushMask, index & flushMask == flushMask { worker.flushTransmitRings() }
             }
             benchmark.stopMeasurement()
@@ -120,10 +130,11 @@ let benchmarks: @Sendable () -> Void = {
             // the steady state: the first UDP datagram to a destination is
             // noted for the slow path once (RecentAddressFilter), so one
             // frame goes through before the check.
-            fixture.worker.handle(block.frame(0, status: forwarding.status), direction: forwarding.direction)
+            let first = block.frame(0, status: forwarding.status, offload: forwarding.offload)
+            fixture.worker.handle(first, direction: forwarding.direction)
             precondition(fixture.settle(), "the TX rings did not drain")
             let before = ForwardingOutcome(fixture)
-            fixture.worker.handle(block.frame(0, status: forwarding.status), direction: forwarding.direction)
+            fixture.worker.handle(first, direction: forwarding.direction)
             let outcome = ForwardingOutcome(fixture) - before
             precondition(outcome == forwarding.expected,
                          "Forward.\(forwarding.name): \(outcome), expected \(forwarding.expected)")
@@ -139,13 +150,16 @@ struct ForwardingCase: Sendable {
     let direction: FrameDirection
     /// tp_status of the received frame.
     let status: UInt32
+    /// Its offload metadata (virtio_net_hdr).
+    let offload: PacketOffload
     /// Flush the TX rings inside the measurement after this many frames (a
     /// power of two).
     let flushEvery: Int?
     let expected: ForwardingOutcome
 
-    init(_ name: String, _ frame: [UInt8], _ direction: FrameDirection, status: UInt32 = 0, flushEvery: Int? = nil,
-         expecting expected: ForwardingOutcome) {
+    init(_ name: String, _ frame: [UInt8], _ direction: FrameDirection, status: UInt32 = 0,
+         offload: PacketOffload = .none, flushEvery: Int? = nil, expecting expected: ForwardingOutcome) {
+        self.offload = offload
         precondition(flushEvery.map { $0 > 0 && $0 & ($0 - 1) == 0 } ?? true, "flushEvery must be a power of two")
         self.name = name
         self.frame = frame
@@ -184,9 +198,9 @@ final class ReceivedBlock: @unchecked Sendable {
     deinit { storage.deallocate() }
 
     @inline(__always)
-    func frame(_ index: Int, status: UInt32) -> RXFrame {
+    func frame(_ index: Int, status: UInt32, offload: PacketOffload) -> RXFrame {
         RXFrame(bytes: UnsafeRawBufferPointer(start: storage + index * stride + Self.headerRoom, count: length),
-                wireLength: length, status: status)
+                wireLength: length, status: status, offload: offload)
     }
 }
 

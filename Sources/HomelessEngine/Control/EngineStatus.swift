@@ -56,16 +56,19 @@ struct EngineStatus {
             ("name", JSONText.quoted(configuration.name)),
             ("ports", JSONText.array(ports)),
             ("rx-ring", JSONText.object([
-                ("version", JSONText.quoted("TPACKET_V3")),
+                ("version", JSONText.quoted(rx.layout == .frames ? "TPACKET_V2" : "TPACKET_V3")),
                 ("block-size", JSONText.number(rx.blockSize)), ("block-count", JSONText.number(rx.blockCount)),
                 ("frame-size", JSONText.number(rx.frameSize)),
-                ("retire-timeout-ms", JSONText.number(rx.retireTimeoutMilliseconds)),
+                ("retire-timeout-ms", rx.layout == .blocks ? JSONText.number(rx.retireTimeoutMilliseconds) : "null"),
+                ("offload-metadata", JSONText.bool(configuration.ringOffloads)),
             ])),
             ("tx-ring", JSONText.object([
                 ("version", JSONText.quoted("TPACKET_V2")),
                 ("frame-size", JSONText.number(tx.frameSize)), ("frame-count", JSONText.number(tx.frameCount)),
                 ("qdisc-bypass", JSONText.bool(true)),
+                ("offload-metadata", JSONText.bool(configuration.ringOffloads)),
             ])),
+            ("super-frames", JSONText.bool(configuration.carriesSuperFrames)),
         ]) + "\n"
     }
 
@@ -87,7 +90,15 @@ struct EngineStatus {
                 text += "\n  steering classifier: the kernel keeps \(wire.names.wire); socket filter on its rings, tc ingress \(attached ? "attached" : "not attached")\n"
             }
         }
-        text += "rx rings: TPACKET_V3, \(rx.blockCount) blocks x \(rx.blockSize) B, frames \(rx.frameSize) B, retire \(rx.retireTimeoutMilliseconds) ms\n"
+        let offloads = configuration.ringOffloads
+            ? (configuration.carriesSuperFrames ? "offload metadata, super-frames whole" : "offload metadata")
+            : "no offload metadata"
+        switch rx.layout {
+        case .frames:
+            text += "rx rings: TPACKET_V2, \(rx.frameCount) frames x \(rx.frameSize) B in \(rx.blockCount) blocks of \(rx.blockSize) B, \(offloads)\n"
+        case .blocks:
+            text += "rx rings: TPACKET_V3, \(rx.blockCount) blocks x \(rx.blockSize) B, frames \(rx.frameSize) B, retire \(rx.retireTimeoutMilliseconds) ms, \(offloads)\n"
+        }
         text += "tx rings: TPACKET_V2, \(tx.frameCount) frames x \(tx.frameSize) B, qdisc bypass\n"
         return text
     }

@@ -97,8 +97,8 @@ public final class ForwardingWorker: @unchecked Sendable {
                 activity: AddressActivity = AddressActivity()) {
         self.translations = translations
         self.activity = activity
-        maximumFrameLength = min(14 + mtu, rings.wireTransmit.geometry.maximumFrameLength,
-                                 rings.upperTransmit.geometry.maximumFrameLength)
+        maximumFrameLength = min(14 + mtu, rings.wireTransmit.maximumFrameLength,
+                                 rings.upperTransmit.maximumFrameLength)
         self.id = id
         self.wireIndex = wireIndex
         self.rings = rings
@@ -282,16 +282,13 @@ public final class ForwardingWorker: @unchecked Sendable {
             // addresses: it goes to the wire as it is, without a detour
             // through the slow path.
             if direction == .outbound {
-                if !send(bytes, to: transmit, completingChecksumOf: nil, packet: packet, addresses: nil) {
-                    flush(transmit)
-                    if !send(bytes, to: transmit, completingChecksumOf: nil, packet: packet, addresses: nil) {
-                        return counters.drop(DropReason(.transmitRingFull))
-                    }
+                guard forward(frame, packet, to: transmit, addresses: nil) else {
+                    return counters.drop(DropReason(.transmitRingFull))
                 }
                 counters.add(.signallingPassed)
                 return counters.add(.outboundForwarded)
             }
-            if punt.push(bytes, tag: Self.tag(wireIndex: wireIndex, direction: direction)) {
+            if punt.push(completedForSlowPath(frame, packet), tag: Self.tag(wireIndex: wireIndex, direction: direction)) {
                 counters.add(.punted)
             } else {
                 counters.drop(DropReason(.puntQueueFull))
@@ -305,13 +302,13 @@ public final class ForwardingWorker: @unchecked Sendable {
         case .peerUnreachable:
             // Draft 2.2: as if an ICMP Destination Unreachable had come
             // back. The slow path builds it from this copy (rate-limited).
-            _ = punt.push(bytes, tag: Self.tag(wireIndex: wireIndex, direction: .outbound))
+            _ = punt.push(completedForSlowPath(frame, packet), tag: Self.tag(wireIndex: wireIndex, direction: .outbound))
             return counters.drop(DropReason(.peerUnreachable))
         case .carryBindingUpdate(let source, let destination):
             // The slow path sends it, translated, with the offered Binding
             // Updates on it (2.2.1). A full queue: it goes on translated,
             // and the update follows standalone.
-            if punt.push(bytes, tag: Self.tag(wireIndex: wireIndex, direction: .outbound)) {
+            if punt.push(completedForSlowPath(frame, packet), tag: Self.tag(wireIndex: wireIndex, direction: .outbound)) {
                 return counters.add(.punted)
             }
             addresses = source == packet.source && destination == packet.destination ? nil : (source, destination)
@@ -326,25 +323,63 @@ public final class ForwardingWorker: @unchecked Sendable {
         if let addresses {
             activity.noteUse(of: direction == .inbound ? addresses.source : packet.destination)
         }
-        if bytes.count > maximumFrameLength {
-            // A TCP super-frame (GSO from a peer whose stack segments late,
-            // e.g. across a veth) is cut into wire-size segments here.
+        let leavesWhole = frame.offload.isSuperFrame && transmit.sendsOffloads
+            && bytes.count <= transmit.maximumFrameLength
+        if bytes.count > maximumFrameLength, !leavesWhole {
+            // A TCP super-frame that the TX ring cannot hand to the kernel
+            // whole (no virtio_net_hdr there, or none came with it) is cut
+            // into wire-size segments here.
             if packet.upperLayerProtocol == .tcp, segmentTCP(bytes, packet, to: transmit, addresses: addresses) {
                 if addresses != nil { counters.add(.translated) }
                 return counters.add(direction == .inbound ? .inboundForwarded : .outboundForwarded)
             }
             return counters.drop(DropReason(.frameTooLong))
         }
-        let completing = frame.checksumNotReady
-        if !send(bytes, to: transmit, completingChecksumOf: completing ? packet : nil, packet: packet, addresses: addresses) {
+        guard forward(frame, packet, to: transmit, addresses: addresses) else {
+            return counters.drop(DropReason(.transmitRingFull))
+        }
+        if addresses != nil { counters.add(.translated) }
+        counters.add(direction == .inbound ? .inboundForwarded : .outboundForwarded)
+    }
+
+    /// Sends the frame (translated when `addresses` are given) into one TX
+    /// slot, flushing once if the ring is full; false when it stays full.
+    ///
+    /// A TX ring with a virtio_net_hdr takes the frame's offload metadata
+    /// along: a super-frame leaves whole (the kernel segments it only where
+    /// the egress device cannot), a partial checksum stays partial (the
+    /// kernel or the device completes it, or the receiving kernel accepts
+    /// it as CHECKSUM_PARTIAL) and is translated as one. Without, the
+    /// worker completes a pending checksum itself (TP_STATUS_CSUMNOTREADY).
+    @inline(__always)
+    func forward(_ frame: RXFrame, _ packet: ParsedPacket, to transmit: PacketTXRing,
+                 addresses: (source: IPv6Address, destination: IPv6Address)?) -> Bool {
+        let offload = transmit.sendsOffloads ? frame.offload : .none
+        let completing = frame.checksumNotReady && !offload.needsChecksum
+        if !send(frame.bytes, to: transmit, completingChecksumOf: completing ? packet : nil, packet: packet,
+                 addresses: addresses, offload: offload) {
             flush(transmit)
-            if !send(bytes, to: transmit, completingChecksumOf: completing ? packet : nil, packet: packet, addresses: addresses) {
-                return counters.drop(DropReason(.transmitRingFull))
+            if !send(frame.bytes, to: transmit, completingChecksumOf: completing ? packet : nil, packet: packet,
+                     addresses: addresses, offload: offload) {
+                return false
             }
         }
         if completing { counters.add(.checksumsCompleted) }
-        if addresses != nil { counters.add(.translated) }
-        counters.add(direction == .inbound ? .inboundForwarded : .outboundForwarded)
+        if offload.needsChecksum { counters.add(.partialChecksumsPassed) }
+        if offload.isSuperFrame { counters.add(.superFramesPassed) }
+        return true
+    }
+
+    /// The frame's bytes for the slow path, which builds and checks packets
+    /// as they appear on the wire: a pending checksum (offload) is
+    /// completed in place in the RX ring first (the ring is mapped
+    /// writable and the frame is the worker's until it releases the batch).
+    @inline(__always)
+    func completedForSlowPath(_ frame: RXFrame, _ packet: ParsedPacket) -> UnsafeRawBufferPointer {
+        if frame.checksumNotReady {
+            Self.completeChecksum(in: UnsafeMutableRawBufferPointer(mutating: frame.bytes), of: packet)
+        }
+        return frame.bytes
     }
 
     /// What becomes of a frame's addresses (DESIGN: ULIDs and locators):
@@ -520,10 +555,12 @@ public final class ForwardingWorker: @unchecked Sendable {
 
     /// Copies the frame into the next TX slot (the caller checked it fits);
     /// with a packet given, completes its TCP or UDP checksum in the copy.
+    /// `offload` goes into the slot's virtio_net_hdr (a ring that has one).
     @inline(__always)
     func send(_ bytes: UnsafeRawBufferPointer, to transmit: PacketTXRing,
               completingChecksumOf packet: ParsedPacket?, packet parsed: ParsedPacket? = nil,
-              addresses: (source: IPv6Address, destination: IPv6Address)? = nil) -> Bool {
+              addresses: (source: IPv6Address, destination: IPv6Address)? = nil,
+              offload: PacketOffload = .none) -> Bool {
         guard let slot = transmit.reserveSlot() else { return false }
         guard let source = bytes.baseAddress, let destination = slot.buffer.baseAddress,
               bytes.count <= slot.buffer.count else {
@@ -535,12 +572,52 @@ public final class ForwardingWorker: @unchecked Sendable {
             Self.completeChecksum(in: UnsafeMutableRawBufferPointer(start: destination, count: bytes.count), of: packet)
         }
         // After the checksum is complete: the translation fixes it
-        // incrementally (RFC 1624).
+        // incrementally (RFC 1624), or the partial one the kernel completes.
         if let addresses, let parsed {
             _ = LocatorTranslation.rewrite(UnsafeMutableRawBufferPointer(start: destination, count: bytes.count),
-                                           packet: parsed, source: addresses.source, destination: addresses.destination)
+                                           packet: parsed, source: addresses.source, destination: addresses.destination,
+                                           partialChecksumAt: offload.needsChecksum ? offload.checksumField : nil)
         }
-        return transmit.submit(slot, length: bytes.count)
+        var offload = offload
+        if offload.isSuperFrame, !offload.needsChecksum, let parsed {
+            offload = Self.deferChecksum(in: UnsafeMutableRawBufferPointer(start: destination, count: bytes.count),
+                                         of: parsed, source: addresses?.source ?? parsed.pseudoHeaderSource,
+                                         destination: addresses?.destination ?? parsed.pseudoHeaderDestination,
+                                         offload: offload)
+        }
+        return transmit.submit(slot, length: bytes.count, offload: offload)
+    }
+
+    /// A super-frame merged by receive offload (GRO, LRO) comes with its
+    /// segments' checksums verified (DATA_VALID, no NEEDS_CSUM) and the
+    /// first segment's checksum in the field, not one over the merged
+    /// payload: whoever segments or receives it must compute them. The
+    /// field gets the pseudo-header sum over the final addresses and the
+    /// whole upper-layer length, uncomplemented, which is what the kernel's
+    /// TCP leaves there for CHECKSUM_PARTIAL (tcp_v6_send_check; GSO
+    /// adjusts the length per segment), and the offload asks for the
+    /// checksum (NEEDS_CSUM). Other protocols keep the offload as it is.
+    @inline(__always)
+    static func deferChecksum(in frame: UnsafeMutableRawBufferPointer, of packet: ParsedPacket, source: IPv6Address,
+                              destination: IPv6Address, offload: PacketOffload) -> PacketOffload {
+        guard !packet.isFragment, let offset = packet.upperLayerOffset else { return offload }
+        let field: Int
+        switch packet.upperLayerProtocol {
+        case .tcp: field = TCPHeaderView.Field.checksum
+        case .udp: field = UDPHeaderView.Field.checksum
+        default: return offload
+        }
+        let end = packet.packetEnd
+        guard offset + field + 2 <= end, end <= frame.count, offset <= Int(UInt16.max) else { return offload }
+        let pseudo = InternetChecksum.pseudoHeaderSum(
+            source: source, destination: destination, upperLayerLength: UInt32(truncatingIfNeeded: end - offset),
+            nextHeader: packet.upperLayerProtocol)
+        frame.storeBytes(of: InternetChecksum.fold(pseudo).bigEndian, toByteOffset: offset + field, as: UInt16.self)
+        var deferred = offload
+        deferred.flags |= PacketOffload.needsChecksumFlag
+        deferred.checksumStart = UInt16(offset)
+        deferred.checksumOffset = UInt16(field)
+        return deferred
     }
 
     /// A frame the sender handed over with checksum offload pending

@@ -30,6 +30,11 @@ public final class WorkerCounters: @unchecked Sendable {
         /// Slow path, classifier steering: outgoing TCP SYNs to unknown
         /// peers taken from the wire's conversation tap.
         case conversationsTapped
+        /// Frames sent with their checksum still partial (virtio_net_hdr
+        /// NEEDS_CSUM) for the kernel or device to complete, and
+        /// super-frames (GSO/GRO) sent whole for the kernel to segment
+        /// only where the egress device needs it.
+        case partialChecksumsPassed, superFramesPassed
     }
 
     static let dropBase = Counter.allCases.count
@@ -92,6 +97,8 @@ extension WorkerCounters.Counter {
         case .newFlowsNotTranslated: "new-flows-not-translated"
         case .signallingPassed: "signalling-passed"
         case .conversationsTapped: "conversations-tapped"
+        case .partialChecksumsPassed: "partial-checksums-passed"
+        case .superFramesPassed: "super-frames-passed"
         }
     }
 }

@@ -102,9 +102,14 @@ enum UpperPort {
     }
 
     /// Creates the veth pair: kernel side with the wire's MAC address and
-    /// MTU and the wire's IPv6 settings, engine side without IPv6, both with
-    /// checksum and segmentation offloads off (the rings must see complete
-    /// frames with valid checksums, never GSO super-frames), both up.
+    /// MTU and the wire's IPv6 settings, engine side without IPv6, both up.
+    ///
+    /// `superFrames` (rings with offload metadata and 64 KiB slots): both
+    /// ends keep checksum and segmentation offloads on, so the host's TCP
+    /// hands the engine 64 KiB super-frames with partial checksums, which
+    /// cross the engine whole (docs/ARCHITECTURE.md, "Offloads"). Without,
+    /// they are turned off: every frame must then arrive complete, with a
+    /// valid checksum, no larger than the MTU.
     ///
     /// With classifier steering the kernel side only carries the kernel's
     /// packets for Homeless peers (routed there by `PeerSteering`) and the
@@ -112,7 +117,7 @@ enum UpperPort {
     /// makes no addresses and runs no DAD, because the wire keeps all of
     /// that.
     static func create(_ names: HostModeWire, snapshot: WireSnapshot, steering: WireSteering = .bridge,
-                       journal: HostChangeJournal) throws(EngineError) {
+                       superFrames: Bool = true, journal: HostChangeJournal) throws(EngineError) {
         do {
             try ip.check(["link", "add", names.kernelSide, "type", "veth", "peer", "name", names.engineSide])
             journal.record("veth \(names.kernelSide)/\(names.engineSide) created") {
@@ -143,10 +148,11 @@ enum UpperPort {
             let mtu = String(snapshot.link.mtu)
             try ip.check(["link", "set", "dev", names.kernelSide, "address", snapshot.link.macAddress, "mtu", mtu])
             try ip.check(["link", "set", "dev", names.engineSide, "mtu", mtu])
+            let state = superFrames ? "on" : "off"
             for side in [names.kernelSide, names.engineSide] {
-                let outcome = ethtool.run(["-K", side, "tx", "off", "tso", "off", "gso", "off", "gro", "off"])
+                let outcome = ethtool.run(["-K", side, "tx", state, "tso", state, "gso", state, "gro", "off"])
                 if !outcome.succeeded {
-                    journal.logger.warning("could not turn offloads off", metadata: [
+                    journal.logger.warning("could not turn offloads \(state)", metadata: [
                         "interface": "\(side)", "error": "\(outcome.errorOutput)",
                     ])
                 }
@@ -162,7 +168,8 @@ enum UpperPort {
     /// Moves the wire's IPv6 configuration to the kernel side. Called once
     /// the engine's rings are open and its workers run, so the host's
     /// traffic has a path the moment the kernel side comes up.
-    static func takeOver(_ names: HostModeWire, snapshot: WireSnapshot, journal: HostChangeJournal) throws(EngineError) {
+    static func takeOver(_ names: HostModeWire, snapshot: WireSnapshot, superFrames: Bool = true,
+                         journal: HostChangeJournal) throws(EngineError) {
         let wire = names.wire
         let kernelSide = names.kernelSide
         do {
@@ -175,7 +182,7 @@ enum UpperPort {
                     try ip.check(["link", "set", "dev", wire, "allmulticast", "off"])
                 }
             }
-            turnReceiveOffloadsOff(wire, journal: journal)
+            if !superFrames { turnReceiveOffloadsOff(wire, journal: journal) }
             // Disabling IPv6 removes the wire's addresses and every route
             // through it; the undo enables it again and puts them back as
             // they were (kernel-managed routes come back with the addresses).
@@ -208,8 +215,8 @@ enum UpperPort {
     }
 
     /// Receive offloads that merge frames (GRO, LRO) would hand the RX ring
-    /// super-frames larger than any TX slot and the MTU: off while the
-    /// engine runs (journaled).
+    /// super-frames larger than its slots: off while an engine whose rings
+    /// cannot carry super-frames runs (journaled).
     static func turnReceiveOffloadsOff(_ wire: String, journal: HostChangeJournal) {
         for (feature, name) in receiveOffloads where offloadIsOn(feature, of: wire) {
             let outcome = ethtool.run(["-K", wire, name, "off"])
@@ -223,11 +230,12 @@ enum UpperPort {
         }
     }
 
-    /// Classifier steering: the wire keeps its IPv6 configuration; only
-    /// its merging receive offloads go off, and the kernel side comes up
-    /// (empty: `PeerSteering` routes the peers' addresses to it).
-    static func attachBeside(_ names: HostModeWire, journal: HostChangeJournal) throws(EngineError) {
-        turnReceiveOffloadsOff(names.wire, journal: journal)
+    /// Classifier steering: the wire keeps its IPv6 configuration (and,
+    /// with `superFrames`, its merging receive offloads), and the kernel
+    /// side comes up (empty: `PeerSteering` routes the peers' addresses to it).
+    static func attachBeside(_ names: HostModeWire, superFrames: Bool = true,
+                             journal: HostChangeJournal) throws(EngineError) {
+        if !superFrames { turnReceiveOffloadsOff(names.wire, journal: journal) }
         do {
             try ip.check(["link", "set", "dev", names.kernelSide, "up"])
         } catch {

@@ -40,9 +40,18 @@ public enum TranslationOutcome: Equatable, Sendable {
 public enum LocatorTranslation {
     /// Replaces the IPv6 source and destination of the packet described by
     /// `packet` in `buffer` and fixes its upper-layer checksum.
+    ///
+    /// `partialChecksumAt`: the offset of a checksum field that holds only
+    /// the uncomplemented pseudo-header sum (checksum offload pending:
+    /// CHECKSUM_PARTIAL, virtio_net_hdr NEEDS_CSUM). Where it is the
+    /// upper-layer checksum, the update is RFC 1624 eqn. 3 between two
+    /// complements (the field is the complement of a complete checksum's
+    /// form), UDP's zero rules do not apply (it is not yet a checksum), and
+    /// whoever completes it later sums over the new addresses.
     @inlinable
     public static func rewrite(_ buffer: UnsafeMutableRawBufferPointer, packet: ParsedPacket,
-                               source newSource: IPv6Address, destination newDestination: IPv6Address) -> TranslationOutcome {
+                               source newSource: IPv6Address, destination newDestination: IPv6Address,
+                               partialChecksumAt: Int? = nil) -> TranslationOutcome {
         if packet.routingFinalDestination != nil || packet.routingHeaderOffset != nil || packet.homeAddress != nil {
             return .refusedMobileIPv6Headers
         }
@@ -65,15 +74,20 @@ public enum LocatorTranslation {
                 let at = upper + field
                 guard at >= 0, at + 2 <= packet.packetEnd, at + 2 <= buffer.count else { return .refusedTruncated }
                 let old = UInt16(bigEndian: UnsafeRawBufferPointer(buffer).loadUnaligned(fromByteOffset: at, as: UInt16.self))
-                if packet.upperLayerProtocol == .udp && old == 0 {
+                let partial = partialChecksumAt == at
+                if !partial && packet.upperLayerProtocol == .udp && old == 0 {
                     outcome = .addressesOnly  // sent without checksum: keep it so
                 } else {
-                    var updated = old
+                    var updated = partial ? ~old : old
                     if oldSource != newSource { updated = InternetChecksum.update(updated, replacing: oldSource, with: newSource) }
                     if oldDestination != newDestination {
                         updated = InternetChecksum.update(updated, replacing: oldDestination, with: newDestination)
                     }
-                    if packet.upperLayerProtocol == .udp && updated == 0 { updated = 0xFFFF }
+                    if partial {
+                        updated = ~updated
+                    } else if packet.upperLayerProtocol == .udp && updated == 0 {
+                        updated = 0xFFFF
+                    }
                     buffer.storeBytes(of: updated.bigEndian, toByteOffset: at, as: UInt16.self)
                     outcome = .rewritten
                 }

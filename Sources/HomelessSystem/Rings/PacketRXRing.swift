@@ -16,13 +16,19 @@ public struct PacketRXConfiguration: Hashable, Sendable {
     /// An eBPF socket-filter program descriptor, attached before the socket
     /// is bound so no unfiltered frame ever enters the ring.
     public var socketFilterDescriptor: Int32?
+    /// PACKET_VNET_HDR: every frame comes with the kernel's offload
+    /// metadata (`RXFrame.offload`), and segmentation-offload super-frames
+    /// arrive whole instead of being segmented for the socket.
+    public var receivesOffloads: Bool
 
     public static let everyEtherType: UInt16 = 0x0003
 
     public init(
         interfaceIndex: Int32, etherType: UInt16 = everyEtherType, geometry: RXRingGeometry = .standard,
-        fanout: FanoutGroup? = nil, ignoreOutgoing: Bool = true, socketFilterDescriptor: Int32? = nil
+        fanout: FanoutGroup? = nil, ignoreOutgoing: Bool = true, socketFilterDescriptor: Int32? = nil,
+        receivesOffloads: Bool = false
     ) {
+        self.receivesOffloads = receivesOffloads
         self.interfaceIndex = interfaceIndex
         self.etherType = etherType
         self.geometry = geometry
@@ -32,20 +38,31 @@ public struct PacketRXConfiguration: Hashable, Sendable {
     }
 }
 
-/// An AF_PACKET socket with a TPACKET_V3 receive ring mapped into this
-/// process. Owned by one worker thread: the cursor is not shared.
+/// An AF_PACKET socket with a receive ring mapped into this process, in
+/// one of two layouts (`RXRingLayout`). Owned by one worker thread: the
+/// cursor is not shared.
 ///
 /// Hand-off protocol (Documentation/networking/packet_mmap.rst): the kernel
-/// fills block `i` and sets its status to TP_STATUS_USER; user space reads the
-/// status with acquire ordering, reads the frames, then stores
-/// TP_STATUS_KERNEL with release ordering and moves to block `i + 1`. Blocks
-/// are handed back strictly in ring order.
+/// fills a unit (a TPACKET_V3 block, or a TPACKET_V2 frame slot) and sets
+/// its status to TP_STATUS_USER; user space reads the status with acquire
+/// ordering, reads the frames, then stores TP_STATUS_KERNEL with release
+/// ordering and moves on. Units are handed back strictly in ring order.
+/// Either way the worker takes a batch (`RXBlock`): one V3 block, or every
+/// consecutive ready V2 frame (at most `maximumBatch`).
 public final class PacketRXRing {
     public let descriptor: Int32
     public let geometry: RXRingGeometry
+    /// Frames carry the kernel's offload metadata (PACKET_VNET_HDR).
+    public let receivesOffloads: Bool
     private let base: UnsafeMutableRawPointer
+    /// The V2 slots (nil for a V3 ring).
+    private let slots: FrameSlots?
+    /// V3: the next block; V2: the next frame slot.
     private var currentBlock: UInt32 = 0
     private var blockOutstanding = false
+    /// Most V2 frames taken as one batch: bounds how long frames wait for
+    /// their TX flush and how late the ring is handed back.
+    public static let maximumBatch: UInt32 = 64
     private var accumulated = PacketRingStatistics()
     /// Frames whose ring header pointed outside their block (never seen
     /// from a correct kernel; counted instead of trusted).
@@ -61,10 +78,19 @@ public final class PacketRXRing {
         do { fd = try retryingInterrupts(.socket) { hl_packet_socket() } } catch { throw .system(error) }
         var mapped: UnsafeMutableRawPointer?
         do throws(SyscallError) {
-            _ = try retryingInterrupts(.packetVersion) { hl_packet_set_version(fd, Int32(HL_TPACKET_V3)) }
+            _ = try retryingInterrupts(.packetVersion) { hl_packet_set_version(fd, geometry.layout.tpacketVersion) }
+            // Before the ring: the kernel refuses PACKET_VNET_HDR once one exists.
+            if configuration.receivesOffloads {
+                _ = try retryingInterrupts(.offloadHeader) { hl_packet_set_vnet_header(fd, 1) }
+            }
             _ = try retryingInterrupts(.rxRing) {
-                hl_packet_set_rx_ring_v3(fd, geometry.blockSize, geometry.blockCount, geometry.frameSize,
-                                         geometry.retireTimeoutMilliseconds)
+                switch geometry.layout {
+                case .frames:
+                    hl_packet_set_rx_ring_v2(fd, geometry.blockSize, geometry.blockCount, geometry.frameSize)
+                case .blocks:
+                    hl_packet_set_rx_ring_v3(fd, geometry.blockSize, geometry.blockCount, geometry.frameSize,
+                                             geometry.retireTimeoutMilliseconds)
+                }
             }
             _ = try retryingInterrupts(.mapRing) { hl_packet_mmap(fd, geometry.mappedLength, &mapped) }
             if configuration.ignoreOutgoing {
@@ -97,6 +123,11 @@ public final class PacketRXRing {
         self.descriptor = fd
         self.geometry = geometry
         self.base = mapped
+        self.receivesOffloads = configuration.receivesOffloads
+        slots = geometry.layout == .frames
+            ? FrameSlots(base: mapped, blockSize: geometry.blockSize, frameSize: geometry.frameSize,
+                         framesPerBlock: geometry.blockSize / geometry.frameSize, frameCount: geometry.frameCount)
+            : nil
     }
 
     deinit {
@@ -104,36 +135,69 @@ public final class PacketRXRing {
         _ = hl_close(descriptor)
     }
 
-    /// The next block in ring order if the kernel has handed it to user
-    /// space; nil when it is still being filled or a block is already out.
+    /// The next batch in ring order if the kernel has handed it to user
+    /// space: the next V3 block, or the run of ready V2 frames starting at
+    /// the cursor. Nil when nothing is ready or a batch is already out.
     @inline(__always)
     public func nextBlock() -> RXBlock? {
         if blockOutstanding { return nil }
+        if let slots {
+            let first = currentBlock
+            guard hl_v2_frame_status_acquire(slots.address(first)) & UInt32(HL_TP_STATUS_USER) != 0 else { return nil }
+            var count: UInt32 = 1
+            var next = slots.after(first)
+            while count < Self.maximumBatch, next != first,
+                  hl_v2_frame_status_acquire(slots.address(next)) & UInt32(HL_TP_STATUS_USER) != 0 {
+                count += 1
+                next = slots.after(next)
+            }
+            blockOutstanding = true
+            return RXBlock(slots: slots, first: first, count: count, offloads: receivesOffloads)
+        }
         let block = base + Int(currentBlock) * Int(geometry.blockSize)
         guard hl_v3_block_status_acquire(block) & UInt32(HL_TP_STATUS_USER) != 0 else { return nil }
         blockOutstanding = true
-        return RXBlock(base: block, index: currentBlock, size: geometry.blockSize)
+        return RXBlock(base: block, index: currentBlock, size: geometry.blockSize, offloads: receivesOffloads)
     }
 
-    /// Gives the block back to the kernel and advances to the next one.
+    /// Gives the batch back to the kernel and advances past it.
     @inline(__always)
     public func release(_ block: consuming RXBlock) {
-        guard blockOutstanding, block.index == currentBlock,
-              block.base == base + Int(currentBlock) * Int(geometry.blockSize) else { return }
+        guard blockOutstanding, block.index == currentBlock else { return }
         malformedFrames &+= UInt64(block.malformedFrames)
+        if let slots {
+            guard let run = block.run, run.count > 0 else { return }
+            var index = currentBlock
+            for _ in 0..<run.count {
+                hl_v2_frame_release(slots.address(index))
+                index = slots.after(index)
+            }
+            blockOutstanding = false
+            currentBlock = index
+            return
+        }
+        guard block.base == base + Int(currentBlock) * Int(geometry.blockSize) else { return }
         hl_v3_block_release(block.base)
         blockOutstanding = false
         currentBlock = currentBlock + 1 == geometry.blockCount ? 0 : currentBlock + 1
     }
 
-    /// Sleeps in poll() until a block is ready, the timeout passes (false)
+    /// Whether the unit at the cursor is ready for user space.
+    @inline(__always)
+    private var cursorReady: Bool {
+        if let slots {
+            return hl_v2_frame_status_acquire(slots.address(currentBlock)) & UInt32(HL_TP_STATUS_USER) != 0
+        }
+        return hl_v3_block_status_acquire(base + Int(currentBlock) * Int(geometry.blockSize))
+            & UInt32(HL_TP_STATUS_USER) != 0
+    }
+
+    /// Sleeps in poll() until a batch is ready, the timeout passes (false)
     /// or the socket reports an error. A negative timeout waits forever.
     public func waitForBlock(timeoutMilliseconds: Int32) throws(SyscallError) -> Bool {
-        if blockOutstanding { return true }
-        let block = base + Int(currentBlock) * Int(geometry.blockSize)
-        if hl_v3_block_status_acquire(block) & UInt32(HL_TP_STATUS_USER) != 0 { return true }
+        if blockOutstanding || cursorReady { return true }
         _ = try retryingInterrupts(.poll) { hl_poll_readable(descriptor, timeoutMilliseconds) }
-        return hl_v3_block_status_acquire(block) & UInt32(HL_TP_STATUS_USER) != 0
+        return cursorReady
     }
 
     /// PACKET_STATISTICS accumulated since the socket was opened.

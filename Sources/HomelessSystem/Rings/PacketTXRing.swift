@@ -16,11 +16,17 @@ public struct PacketTXConfiguration: Hashable, Sendable {
     /// flush with EMSGSIZE and leaving the slot marked WRONG_FORMAT, which
     /// holds back every frame queued behind it until user space resets it.
     public var discardMalformedFrames: Bool
+    /// PACKET_VNET_HDR: every slot opens with a virtio_net_hdr
+    /// (`PacketOffload`), so a slot may carry a 64 KiB super-frame the
+    /// kernel segments (and a partial checksum it completes) only where the
+    /// egress device cannot (validate_xmit_skb).
+    public var sendsOffloads: Bool
 
     public init(
         interfaceIndex: Int32, geometry: TXRingGeometry = .standard, qdiscBypass: Bool = true,
-        sendBufferBytes: Int32? = 16 << 20, discardMalformedFrames: Bool = true
+        sendBufferBytes: Int32? = 16 << 20, discardMalformedFrames: Bool = true, sendsOffloads: Bool = false
     ) {
+        self.sendsOffloads = sendsOffloads
         self.interfaceIndex = interfaceIndex
         self.geometry = geometry
         self.qdiscBypass = qdiscBypass
@@ -33,14 +39,21 @@ public struct PacketTXConfiguration: Hashable, Sendable {
 /// with protocol 0, so it never receives.
 ///
 /// Hand-off protocol: a slot whose status (read with acquire ordering) is
-/// TP_STATUS_AVAILABLE belongs to user space; the frame is written, its
-/// length stored, then TP_STATUS_SEND_REQUEST stored with release ordering.
+/// TP_STATUS_AVAILABLE belongs to user space; the frame (after the
+/// virtio_net_hdr with `sendsOffloads`) is written, its length stored, then
+/// TP_STATUS_SEND_REQUEST stored with release ordering.
 /// `flush()` (sendto with no data) makes the kernel transmit every requested
 /// slot and set it back to AVAILABLE.
 public final class PacketTXRing {
     public let descriptor: Int32
     public let geometry: TXRingGeometry
+    /// Slots open with a virtio_net_hdr (PACKET_VNET_HDR).
+    public let sendsOffloads: Bool
+    /// Largest frame a slot carries (after its virtio_net_hdr, if any).
+    public let maximumFrameLength: Int
     private let base: UnsafeMutableRawPointer
+    private let slots: FrameSlots
+    /// Where the virtio_net_hdr (with offloads) or else the frame starts.
     private let dataOffset: Int
     private var currentFrame: UInt32 = 0
     private var slotOutstanding = false
@@ -72,6 +85,10 @@ public final class PacketTXRing {
             if let bytes = configuration.sendBufferBytes {
                 _ = try retryingInterrupts(.sendBuffer) { hl_packet_set_send_buffer(fd, bytes) }
             }
+            // Before the ring: the kernel refuses PACKET_VNET_HDR once one exists.
+            if configuration.sendsOffloads {
+                _ = try retryingInterrupts(.offloadHeader) { hl_packet_set_vnet_header(fd, 1) }
+            }
             _ = try retryingInterrupts(.txRing) {
                 hl_packet_set_tx_ring_v2(fd, geometry.blockSize, geometry.blockCount, geometry.frameSize)
             }
@@ -90,6 +107,11 @@ public final class PacketTXRing {
         self.geometry = geometry
         self.base = mapped
         self.dataOffset = Int(hl_v2_tx_data_offset())
+        self.sendsOffloads = configuration.sendsOffloads
+        self.maximumFrameLength = geometry.maximumFrameLength
+            - (configuration.sendsOffloads ? PacketOffload.headerSize : 0)
+        self.slots = FrameSlots(base: mapped, blockSize: geometry.blockSize, frameSize: geometry.frameSize,
+                                framesPerBlock: geometry.framesPerBlock, frameCount: geometry.slotCount)
     }
 
     deinit {
@@ -97,12 +119,8 @@ public final class PacketTXRing {
         _ = hl_close(descriptor)
     }
 
-    /// Slot `i` lives in block `i / framesPerBlock`; frames never straddle blocks.
     @inline(__always)
-    private func frameAddress(_ index: UInt32) -> UnsafeMutableRawPointer {
-        let perBlock = geometry.framesPerBlock
-        return base + Int(index / perBlock) * Int(geometry.blockSize) + Int(index % perBlock) * Int(geometry.frameSize)
-    }
+    private func frameAddress(_ index: UInt32) -> UnsafeMutableRawPointer { slots.address(index) }
 
     /// The next free slot in ring order, or nil while the kernel still owns
     /// it (ring full: flush and wait for space) or a slot is already out.
@@ -118,23 +136,32 @@ public final class PacketTXRing {
         }
         guard status == UInt32(HL_TP_STATUS_AVAILABLE) else { return nil }
         slotOutstanding = true
+        let header = sendsOffloads ? PacketOffload.headerSize : 0
         return TXSlot(frame: frame, index: currentFrame,
-                      buffer: UnsafeMutableRawBufferPointer(start: frame + dataOffset,
-                                                            count: geometry.maximumFrameLength))
+                      buffer: UnsafeMutableRawBufferPointer(start: frame + dataOffset + header,
+                                                            count: maximumFrameLength))
     }
 
-    /// Publishes the first `length` bytes of the slot for transmission. A
-    /// length outside 1...capacity gives the slot back unsent (false).
+    /// Publishes the first `length` bytes of the slot for transmission,
+    /// with `offload` in its virtio_net_hdr (ignored by a ring without
+    /// `sendsOffloads`, whose frames must be complete). A length outside
+    /// 1...capacity gives the slot back unsent (false).
     @inline(__always)
     @discardableResult
-    public func submit(_ slot: consuming TXSlot, length: Int) -> Bool {
+    public func submit(_ slot: consuming TXSlot, length: Int, offload: PacketOffload = .none) -> Bool {
         guard slotOutstanding, slot.index == currentFrame, slot.frame == frameAddress(currentFrame) else {
             return false
         }
         slotOutstanding = false
         guard length > 0, length <= slot.buffer.count else { return false }
-        hl_v2_frame_submit(slot.frame, UInt32(length))
-        currentFrame = currentFrame + 1 == geometry.frameCount ? 0 : currentFrame + 1
+        if sendsOffloads {
+            // Every slot is reused: the header is always written.
+            offload.store(to: slot.frame + dataOffset)
+            hl_v2_frame_submit(slot.frame, UInt32(length + PacketOffload.headerSize))
+        } else {
+            hl_v2_frame_submit(slot.frame, UInt32(length))
+        }
+        currentFrame = slots.after(currentFrame)
         submittedSinceFlush += 1
         return true
     }
@@ -149,7 +176,7 @@ public final class PacketTXRing {
     @inline(__always)
     @discardableResult
     public func enqueue(_ frame: UnsafeRawBufferPointer) -> Bool {
-        guard frame.count > 0, frame.count <= geometry.maximumFrameLength, let slot = reserveSlot() else {
+        guard frame.count > 0, frame.count <= maximumFrameLength, let slot = reserveSlot() else {
             return false
         }
         if let source = frame.baseAddress, let destination = slot.buffer.baseAddress {
@@ -181,7 +208,7 @@ public final class PacketTXRing {
 
     /// Whether every slot has been transmitted and returned to user space.
     public var isDrained: Bool {
-        for index in 0..<geometry.frameCount
+        for index in 0..<geometry.slotCount
         where hl_v2_frame_status_acquire(frameAddress(index)) != UInt32(HL_TP_STATUS_AVAILABLE) {
             return false
         }

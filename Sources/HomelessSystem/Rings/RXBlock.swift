@@ -1,43 +1,88 @@
 import CHomeless
 
-/// One TPACKET_V3 block that the kernel has handed to user space. It is
-/// non-copyable so that it is handed back exactly once, through
+/// One batch of received frames that the kernel has handed to user space:
+/// a TPACKET_V3 block, or a run of consecutive TPACKET_V2 frames (`run`).
+/// It is non-copyable so that it is handed back exactly once, through
 /// `PacketRXRing.release(_:)`; the frames it yields point into the ring and
 /// must not be used after that.
 public struct RXBlock: ~Copyable {
+    /// V3: the block; V2: the ring's first slot.
     let base: UnsafeMutableRawPointer
+    /// V3: the block index; V2: the first frame's slot index.
     let index: UInt32
     let size: UInt32
+    /// The V2 frames of the batch (nil for a V3 block).
+    let run: FrameRun?
+    /// A virtio_net_hdr precedes each frame's MAC header.
+    let offloads: Bool
     var malformedFrames: UInt32 = 0
 
-    init(base: UnsafeMutableRawPointer, index: UInt32, size: UInt32) {
+    init(base: UnsafeMutableRawPointer, index: UInt32, size: UInt32, offloads: Bool = false) {
         self.base = base
         self.index = index
         self.size = size
+        self.run = nil
+        self.offloads = offloads
     }
 
-    /// Frames in the block, as reported by the kernel.
-    public var packetCount: Int { Int(hl_v3_block_packet_count(base)) }
-    /// The kernel's running block sequence number (increments per block).
-    public var sequence: UInt64 { hl_v3_block_sequence(base) }
-    /// Whether the block was retired by the timeout rather than filled.
+    init(slots: FrameSlots, first: UInt32, count: UInt32, offloads: Bool) {
+        self.base = slots.base
+        self.index = first
+        self.size = slots.frameSize
+        self.run = FrameRun(slots: slots, first: first, count: count)
+        self.offloads = offloads
+    }
+
+    /// Frames in the batch, as reported by the kernel.
+    public var packetCount: Int { run.map { Int($0.count) } ?? Int(hl_v3_block_packet_count(base)) }
+    /// The kernel's running block sequence number (increments per block; 0
+    /// for a V2 batch).
+    public var sequence: UInt64 { run == nil ? hl_v3_block_sequence(base) : 0 }
+    /// Whether the block was retired by the timeout rather than filled
+    /// (never for a V2 batch: its frames are handed over one by one).
     public var retiredByTimeout: Bool {
-        hl_v3_block_status_acquire(base) & UInt32(HL_TP_STATUS_BLK_TMO) != 0
+        run == nil && hl_v3_block_status_acquire(base) & UInt32(HL_TP_STATUS_BLK_TMO) != 0
     }
 
-    /// The frames, in arrival order. Walking stops at the first header that
-    /// would reach outside the block.
+    /// The frames of a V3 block, in arrival order. Walking stops at the
+    /// first header that would reach outside the block. (Empty for a V2
+    /// batch: use `forEachFrame`.)
     public var frames: RXFrames {
-        RXFrames(block: UnsafeRawPointer(base), blockSize: size, count: hl_v3_block_packet_count(base),
-                 firstOffset: hl_v3_block_first_packet_offset(base))
+        guard run == nil else {
+            return RXFrames(block: UnsafeRawPointer(base), blockSize: size, count: 0, firstOffset: 0,
+                            offloads: offloads)
+        }
+        return RXFrames(block: UnsafeRawPointer(base), blockSize: size, count: hl_v3_block_packet_count(base),
+                        firstOffset: hl_v3_block_first_packet_offset(base), offloads: offloads)
     }
 
-    /// Visits every frame, counting the ones with an out-of-block header.
+    /// Visits every frame, counting the ones whose header reaches outside
+    /// their block or slot.
     public mutating func forEachFrame<E: Error>(_ body: (RXFrame) throws(E) -> Void) throws(E) {
+        if let run {
+            var index = run.first
+            for _ in 0..<run.count {
+                if let frame = RXFrame(slot: run.slots.address(index), slotSize: run.slots.frameSize,
+                                       offloads: offloads) {
+                    try body(frame)
+                } else {
+                    malformedFrames &+= 1
+                }
+                index = run.slots.after(index)
+            }
+            return
+        }
         var iterator = frames.makeIterator()
         while let frame = iterator.next() { try body(frame) }
         if iterator.stoppedOnMalformedHeader { malformedFrames &+= 1 }
     }
+}
+
+/// Consecutive TPACKET_V2 slots handed over together.
+struct FrameRun {
+    let slots: FrameSlots
+    let first: UInt32
+    let count: UInt32
 }
 
 /// One received frame, pointing into the ring.
@@ -55,12 +100,17 @@ public struct RXFrame {
     /// The 802.1Q tag (PCP, DEI, VLAN id) the kernel took off the frame, if
     /// it had one: `bytes` then starts with an untagged Ethernet header.
     public let vlanTag: UInt16?
+    /// The kernel's offload metadata (a ring with PACKET_VNET_HDR): whether
+    /// this is a super-frame, whether its checksum is still partial.
+    public let offload: PacketOffload
 
     /// A frame described by the caller: one read from a capture file, or a
     /// ring frame's bytes and header fields copied elsewhere. `status`
     /// carries TP_STATUS_* flags as the kernel sets them in tp_status.
     public init(bytes: UnsafeRawBufferPointer, wireLength: Int, status: UInt32 = 0, seconds: UInt32 = 0,
-                nanoseconds: UInt32 = 0, flowHash: UInt32 = 0, vlanTag: UInt16? = nil) {
+                nanoseconds: UInt32 = 0, flowHash: UInt32 = 0, vlanTag: UInt16? = nil,
+                offload: PacketOffload = .none) {
+        self.offload = offload
         self.bytes = bytes
         self.wireLength = wireLength
         self.status = status
@@ -77,6 +127,23 @@ public struct RXFrame {
     /// The checksum is not yet computed (locally generated, offloaded).
     public var checksumNotReady: Bool { status & UInt32(HL_TP_STATUS_CSUMNOTREADY) != 0 }
     public var truncated: Bool { wireLength > bytes.count }
+
+    /// The frame in TPACKET_V2 slot `slot`, or nil when its header points
+    /// outside the slot (never from a correct kernel; every offset comes
+    /// from shared memory, so each is checked before it is used).
+    @inline(__always)
+    init?(slot: UnsafeMutableRawPointer, slotSize: UInt32, offloads: Bool) {
+        let mac = hl_v2_frame_mac_offset(slot)
+        let snap = hl_v2_frame_snap_length(slot)
+        let front = UInt64(hl_v2_frame_header_size()) + (offloads ? UInt64(PacketOffload.headerSize) : 0)
+        guard UInt64(mac) >= front, UInt64(mac) + UInt64(snap) <= UInt64(slotSize) else { return nil }
+        let status = hl_v2_frame_status(slot)
+        self.init(bytes: UnsafeRawBufferPointer(start: slot + Int(mac), count: Int(snap)),
+                  wireLength: Int(hl_v2_frame_wire_length(slot)), status: status,
+                  seconds: hl_v2_frame_seconds(slot), nanoseconds: hl_v2_frame_nanoseconds(slot),
+                  vlanTag: status & UInt32(HL_TP_STATUS_VLAN_VALID) != 0 ? hl_v2_frame_vlan_tci(slot) : nil,
+                  offload: offloads ? PacketOffload.load(from: slot + Int(mac) - PacketOffload.headerSize) : .none)
+    }
 }
 
 /// The frames of one block, validated against the block bounds.
@@ -85,9 +152,10 @@ public struct RXFrames: Sequence {
     let blockSize: UInt32
     let count: UInt32
     let firstOffset: UInt32
+    var offloads = false
 
     public func makeIterator() -> Iterator {
-        Iterator(block: block, blockSize: blockSize, remaining: count, offset: firstOffset)
+        Iterator(block: block, blockSize: blockSize, remaining: count, offset: firstOffset, offloads: offloads)
     }
 
     public struct Iterator: IteratorProtocol {
@@ -95,6 +163,7 @@ public struct RXFrames: Sequence {
         let blockSize: UInt32
         var remaining: UInt32
         var offset: UInt32
+        let offloads: Bool
         public private(set) var stoppedOnMalformedHeader = false
 
         static var headerSize: UInt32 { hl_v3_frame_header_size() }
@@ -107,14 +176,17 @@ public struct RXFrames: Sequence {
             let header = block + Int(offset)
             let mac = hl_v3_frame_mac_offset(header)
             let snap = hl_v3_frame_snap_length(header)
-            guard UInt64(offset) + UInt64(mac) + UInt64(snap) <= UInt64(blockSize) else { return stop() }
+            guard UInt64(offset) + UInt64(mac) + UInt64(snap) <= UInt64(blockSize),
+                  !offloads || UInt64(mac) >= UInt64(Self.headerSize) + UInt64(PacketOffload.headerSize)
+            else { return stop() }
             let frame = RXFrame(
                 bytes: UnsafeRawBufferPointer(start: header + Int(mac), count: Int(snap)),
                 wireLength: Int(hl_v3_frame_wire_length(header)), status: hl_v3_frame_status(header),
                 seconds: hl_v3_frame_seconds(header), nanoseconds: hl_v3_frame_nanoseconds(header),
                 flowHash: hl_v3_frame_rxhash(header),
                 vlanTag: hl_v3_frame_status(header) & UInt32(HL_TP_STATUS_VLAN_VALID) != 0
-                    ? hl_v3_frame_vlan_tci(header) : nil)
+                    ? hl_v3_frame_vlan_tci(header) : nil,
+                offload: offloads ? PacketOffload.load(from: header + Int(mac) - PacketOffload.headerSize) : .none)
             remaining -= 1
             let next = hl_v3_frame_next_offset(header)
             if remaining > 0 {

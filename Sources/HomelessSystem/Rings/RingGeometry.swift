@@ -17,42 +17,104 @@ public enum RingGeometryError: Error, Hashable {
 /// architecture this engine runs on uses 4 KiB base pages for the ring.
 let ringPageSize: UInt32 = 4096
 
-/// Layout of a TPACKET_V3 receive ring: `blockCount` blocks of `blockSize`
-/// bytes; the kernel packs variable-size frames (at most `frameSize` bytes
-/// each, header included) into the current block and hands the block to
-/// user space when it is full or `retireTimeoutMilliseconds` have passed.
+/// How the kernel hands received frames to user space.
+public enum RXRingLayout: String, Hashable, Sendable, CaseIterable {
+    /// TPACKET_V2: fixed-size frame slots, one status word each. The kernel
+    /// hands every frame over (and wakes a sleeping worker) the moment it
+    /// is written, so a lone frame waits for nothing: the low-latency layout.
+    case frames
+    /// TPACKET_V3: variable-size frames packed into blocks, one status word
+    /// per block; a block is handed over when full or when its retire
+    /// timeout (at least 1 ms) passes. Denser for small frames, but a lone
+    /// frame waits for the timeout.
+    case blocks
+
+    /// The TPACKET version the layout uses.
+    var tpacketVersion: Int32 { self == .frames ? Int32(HL_TPACKET_V2) : Int32(HL_TPACKET_V3) }
+}
+
+/// Layout of a receive ring: `blockCount` blocks of `blockSize` bytes.
+/// With `.frames` (TPACKET_V2) each block holds `blockSize / frameSize`
+/// fixed slots; with `.blocks` (TPACKET_V3) the kernel packs variable-size
+/// frames (at most `frameSize` bytes each, header included) into the
+/// current block and hands the block to user space when it is full or
+/// `retireTimeoutMilliseconds` have passed.
 public struct RXRingGeometry: Hashable, Sendable {
     public var blockSize: UInt32
     public var blockCount: UInt32
     public var frameSize: UInt32
-    /// Upper bound on the latency a lightly loaded ring adds: a block that is
-    /// not full is retired after this long.
+    /// TPACKET_V3 only: upper bound on the latency a lightly loaded ring
+    /// adds: a block that is not full is retired after this long.
     public var retireTimeoutMilliseconds: UInt32
+    public var layout: RXRingLayout
 
-    public init(blockSize: UInt32, blockCount: UInt32, frameSize: UInt32, retireTimeoutMilliseconds: UInt32) {
+    public init(blockSize: UInt32, blockCount: UInt32, frameSize: UInt32, retireTimeoutMilliseconds: UInt32,
+                layout: RXRingLayout = .blocks) {
         self.blockSize = blockSize
         self.blockCount = blockCount
         self.frameSize = frameSize
         self.retireTimeoutMilliseconds = retireTimeoutMilliseconds
+        self.layout = layout
     }
 
-    /// 256 blocks of 64 KiB (16 MiB per socket), 2 KiB frames for a
-    /// 1500-byte MTU, and 1 ms retirement so a handover is not delayed.
-    /// Many small blocks rather than few large ones: a block is handed over
-    /// when full or after 1 ms, so at moderate rates blocks leave partly
-    /// filled and the ring buffers (block count) milliseconds, not (size /
-    /// frame) frames. 256 blocks ride out a quarter second without the
-    /// worker; 32 blocks of 256 KiB lost 16 % of 200 kpps on a shared
-    /// 2-CPU machine where this loses nothing (docs/PERFORMANCE.md).
+    /// A slot that holds a 64 KiB segmentation-offload super-frame with the
+    /// ring's frame header, the virtio_net_hdr and the Ethernet header in
+    /// front (the kernel puts the MAC header 76 bytes into a TPACKET_V2
+    /// slot with PACKET_VNET_HDR; 256 bytes leave room for more).
+    public static let superFrameSlotSize: UInt32 = 65536 + 256
+
+    /// Per-frame hand-off (TPACKET_V2) in 16 blocks of 1 MiB, 15 slots of
+    /// 64.25 KiB each: 240 frames, 16 MiB per socket. Slots hold whole
+    /// super-frames (PACKET_VNET_HDR), so the engine moves 64 KiB TCP
+    /// super-frames instead of 1500-byte segments, and a frame is handed
+    /// over at once (no block retirement: microseconds, not a millisecond,
+    /// per ring; docs/PERFORMANCE.md). Blocks of 1 MiB are an allocation
+    /// order the kernel finds easily and waste 6 % per block.
     public static let standard = RXRingGeometry(
+        blockSize: 1 << 20, blockCount: 16, frameSize: superFrameSlotSize, retireTimeoutMilliseconds: 1,
+        layout: .frames)
+
+    /// TPACKET_V3 blocks for small frames only: 256 blocks of 64 KiB
+    /// (16 MiB per socket), 2 KiB frames for a 1500-byte MTU, and 1 ms
+    /// retirement. Many small blocks rather than few large ones: a block is
+    /// handed over when full or after 1 ms, so at moderate rates blocks
+    /// leave partly filled and the ring buffers (block count) milliseconds,
+    /// not (size / frame) frames. 256 blocks ride out a quarter second
+    /// without the worker; 32 blocks of 256 KiB lost 16 % of 200 kpps on a
+    /// shared 2-CPU machine where this loses nothing (docs/PERFORMANCE.md).
+    public static let smallFrameBlocks = RXRingGeometry(
         blockSize: 64 * 1024, blockCount: 256, frameSize: 2048, retireTimeoutMilliseconds: 1)
 
     public var mappedLength: Int { Int(blockSize) * Int(blockCount) }
+    /// TPACKET_V2 slots (`.frames`): frames per block times blocks.
+    public var frameCount: UInt32 { frameSize == 0 ? 0 : blockSize / frameSize * blockCount }
+    /// Whether a slot (V2) or a block (V3) can hold a 64 KiB super-frame.
+    public var holdsSuperFrames: Bool {
+        (layout == .frames ? frameSize : blockSize) >= Self.superFrameSlotSize
+    }
 
     public func validate() throws(RingGeometryError) {
         try validateBlocks(blockSize: blockSize, blockCount: blockCount, frameSize: frameSize,
-                           minimumFrame: hl_v3_min_frame_size())
+                           minimumFrame: layout == .frames ? hl_v2_min_frame_size() : hl_v3_min_frame_size())
     }
+}
+
+/// Fixed-size TPACKET_V2 slots: slot `i` lives in block `i / perBlock`;
+/// slots never straddle blocks.
+struct FrameSlots {
+    let base: UnsafeMutableRawPointer
+    let blockSize: UInt32
+    let frameSize: UInt32
+    let framesPerBlock: UInt32
+    let frameCount: UInt32
+
+    @inline(__always)
+    func address(_ index: UInt32) -> UnsafeMutableRawPointer {
+        base + Int(index / framesPerBlock) * Int(blockSize) + Int(index % framesPerBlock) * Int(frameSize)
+    }
+
+    @inline(__always)
+    func after(_ index: UInt32) -> UInt32 { index + 1 == frameCount ? 0 : index + 1 }
 }
 
 /// Layout of a TPACKET_V2 transmit ring: `frameCount` fixed-size slots,
@@ -68,11 +130,22 @@ public struct TXRingGeometry: Hashable, Sendable {
         self.frameCount = frameCount
     }
 
-    /// 4096 slots of 2 KiB in 64 KiB blocks (8 MiB per socket).
-    public static let standard = TXRingGeometry(blockSize: 64 * 1024, frameSize: 2048, frameCount: 4096)
+    /// 240 slots of 64.25 KiB in 1 MiB blocks (16 MiB per socket): a slot
+    /// takes a whole 64 KiB super-frame with its virtio_net_hdr, which the
+    /// kernel segments only where the egress device needs it.
+    public static let standard = TXRingGeometry(
+        blockSize: 1 << 20, frameSize: RXRingGeometry.superFrameSlotSize, frameCount: 240)
+
+    /// 4096 slots of 2 KiB in 64 KiB blocks (8 MiB per socket), for frames
+    /// up to a 1500-byte MTU.
+    public static let smallFrames = TXRingGeometry(blockSize: 64 * 1024, frameSize: 2048, frameCount: 4096)
 
     public var framesPerBlock: UInt32 { frameSize == 0 ? 0 : blockSize / frameSize }
     public var blockCount: UInt32 { framesPerBlock == 0 ? 0 : (frameCount + framesPerBlock - 1) / framesPerBlock }
+    /// Slots the kernel makes: whole blocks, so `frameCount` rounded up to
+    /// a multiple of `framesPerBlock`. The kernel sends slots in this
+    /// ring order; user space must fill them in the same order.
+    public var slotCount: UInt32 { blockCount * framesPerBlock }
     public var mappedLength: Int { Int(blockSize) * Int(blockCount) }
     /// Largest frame a slot can carry.
     public var maximumFrameLength: Int { Int(frameSize) - Int(hl_v2_tx_data_offset()) }

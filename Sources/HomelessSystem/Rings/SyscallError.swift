@@ -49,6 +49,7 @@ public struct SyscallError: Error, Hashable, CustomStringConvertible {
 public enum SyscallStep: String, Sendable, Hashable {
     case socket = "socket(AF_PACKET)"
     case packetVersion = "setsockopt(PACKET_VERSION)"
+    case offloadHeader = "setsockopt(PACKET_VNET_HDR)"
     case rxRing = "setsockopt(PACKET_RX_RING)"
     case txRing = "setsockopt(PACKET_TX_RING)"
     case mapRing = "mmap(ring)"

@@ -9,6 +9,8 @@ public struct WirePortConfiguration: Hashable, Sendable {
     public var workers: Int
     public var rxGeometry: RXRingGeometry
     public var txGeometry: TXRingGeometry
+    /// PACKET_VNET_HDR on every ring: offload metadata with each frame.
+    public var ringOffloads: Bool
     public var fanoutMode: FanoutGroup.Mode
     public var classifier: ClassifierConfiguration
     /// Remove the engine's frames from the kernel's path (tc ingress). Off,
@@ -17,13 +19,14 @@ public struct WirePortConfiguration: Hashable, Sendable {
 
     public init(
         interfaceName: String, workers: Int = 1, rxGeometry: RXRingGeometry = .standard,
-        txGeometry: TXRingGeometry = .standard, fanoutMode: FanoutGroup.Mode = .hash,
+        txGeometry: TXRingGeometry = .standard, ringOffloads: Bool = false, fanoutMode: FanoutGroup.Mode = .hash,
         classifier: ClassifierConfiguration = ClassifierConfiguration(), takeFromKernel: Bool = true
     ) {
         self.interfaceName = interfaceName
         self.workers = workers
         self.rxGeometry = rxGeometry
         self.txGeometry = txGeometry
+        self.ringOffloads = ringOffloads
         self.fanoutMode = fanoutMode
         self.classifier = classifier
         self.takeFromKernel = takeFromKernel
@@ -72,7 +75,7 @@ public final class WirePort {
         for _ in 0..<configuration.workers {
             let receive = try PacketRXRing(configuration: PacketRXConfiguration(
                 interfaceIndex: interfaceIndex, geometry: configuration.rxGeometry, fanout: group,
-                socketFilterDescriptor: classifier.socketFilterDescriptor))
+                socketFilterDescriptor: classifier.socketFilterDescriptor, receivesOffloads: configuration.ringOffloads))
             if let current = group, current.uniqueID {
                 let id: UInt16
                 do { id = try receive.fanoutGroupID() } catch { throw .system(error) }
@@ -81,7 +84,8 @@ public final class WirePort {
                                     rollover: current.rollover)
             }
             let transmit = try PacketTXRing(configuration: PacketTXConfiguration(
-                interfaceIndex: interfaceIndex, geometry: configuration.txGeometry))
+                interfaceIndex: interfaceIndex, geometry: configuration.txGeometry,
+                sendsOffloads: configuration.ringOffloads))
             rings.append(WorkerRings(receive: receive, transmit: transmit))
         }
         self.rings = rings
