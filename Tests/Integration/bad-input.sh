@@ -58,7 +58,7 @@ MEMORY_BOUND_KIB=$((32 * 1024))
 
 transfer=""
 cleanup() {
-    [[ -n "$transfer" ]] && kill "$transfer" 2>/dev/null
+    [[ -n "$transfer" ]] && kill -KILL "$transfer" 2>/dev/null
     stop_engines_and_lab
 }
 trap cleanup EXIT
@@ -114,7 +114,9 @@ started=$(date +%s.%N)
 sent=$(in_ns rt "$WORK/flood" lnk-c "$cn_mac" "$CN" udp "$FLOOD_PACKETS" 30)
 seconds=$(python3 -c "print(round($(date +%s.%N) - $started, 1))")
 check "flood: $sent UDP packets from as many spoofed sources sent in $seconds s" test "${sent:-0}" -eq "$FLOOD_PACKETS"
-sleep 1
+# The engine may still be draining its ring on a loaded machine.
+accounted() { [[ $(( $(total cn inbound-packets) - inbound_before + $(ring_drops) - rings_before + $(veth_tx_dropped) - veth_before )) -ge "$sent" ]]; }
+wait_for 10 accounted
 inbound=$(( $(total cn inbound-packets) - inbound_before )); rings=$(( $(ring_drops) - rings_before ))
 veth=$(( $(veth_tx_dropped) - veth_before ))
 check "flood: every packet accounted for (cn's engine $inbound, its ring dropped $rings, the veth $veth)" \
@@ -126,7 +128,7 @@ check "flood: ping mn -> cn afterwards" ping_mn_to_cn
 handshake_before=$(stat cn "json.dumps(d['handshake'])"); rings_before=$(ring_drops); veth_before=$(veth_tx_dropped)
 inbound_before=$(total cn inbound-packets); queue_full_before=$(stat cn "d['totals']['drops-by-reason']['punt-queue-full']")
 sent=$(in_ns rt "$WORK/flood" lnk-c "$cn_mac" "$CN" hello 1000000000 3)
-sleep 1
+wait_for 10 accounted
 inbound=$(( $(total cn inbound-packets) - inbound_before )); rings=$(( $(ring_drops) - rings_before ))
 veth=$(( $(veth_tx_dropped) - veth_before ))
 check "hello flood: $sent handshake messages 1 in 3 s from spoofed sources; cn alive" kill -0 "${ENGINE_PID[cn]}"
@@ -144,14 +146,33 @@ check "floods: cn's engine's VmRSS ${rss_before} -> ${rss_after} KiB (bound +$ME
 check "floods: ping mn -> cn afterwards" ping_mn_to_cn
 
 # --- the transfer that ran through it all ------------------------------------
-sleep 4
+# TCP lost segments in the floods and backs off (RTO doubling): wait until
+# the transfer moves data again, 20 s at most.
+resumed() {
+    python3 - "$WORK/iperf.log" "$FLOODS_ENDED" <<'PY'
+import re, sys
+ended = float(sys.argv[2])
+for line in open(sys.argv[1]):
+    m = re.search(r"(\d+\.\d+)-\d+\.\d+\s+sec\s+([\d.]+)\s+\w?Bytes", line)
+    if m and float(m.group(1)) >= ended + 1 and float(m.group(2)) > 0:
+        sys.exit(0)
+sys.exit(1)
+PY
+}
+wait_for 20 resumed
+sleep 1
+# iperf3 flushed every interval line; SIGINT ends it, unless the caller
+# blocked that signal (a test runner may): then SIGKILL.
 kill -INT "$transfer" 2>/dev/null
+wait_for 3 bash -c "! kill -0 $transfer 2>/dev/null" || kill -KILL "$transfer" 2>/dev/null
 wait "$transfer" 2>/dev/null
 transfer=""
 # The floods share cn's receive ring with the transfer: while they overrun
-# it, TCP loses segments too and backs off (up to a few seconds after the
-# floods). Outside them no outage may last more than 3 s.
-check "iperf3 mn -> cn moved data through the suite (outage at most 3 s, floods at $FLOODS_STARTED-$FLOODS_ENDED s: 8 s)" \
+# it, TCP loses segments too and backs off (its retransmission timeout
+# doubles, so the outage can outlast the floods by seconds). Outside them
+# no outage may last more than 3 s; the connection must survive and move
+# data again after them.
+check "iperf3 mn -> cn moved data through the suite (outage at most 3 s; around the floods at $FLOODS_STARTED-$FLOODS_ENDED s, at most 20 s)" \
     python3 - "$WORK/iperf.log" "$FLOODS_STARTED" "$FLOODS_ENDED" <<'PY'
 import re, sys
 floods = (float(sys.argv[2]), float(sys.argv[3]))
@@ -163,7 +184,7 @@ for line in lines:
 run = longest = longest_in_floods = 0
 for second, v in enumerate(values):
     run = run + 1 if v == 0 else 0
-    if floods[0] - 1 <= second <= floods[1] + 6:
+    if floods[0] - 1 <= second <= floods[1] + 20:
         longest_in_floods = max(longest_in_floods, run)
     else:
         longest = max(longest, run)
@@ -171,7 +192,7 @@ print(f"   {len(values)} intervals, {sum(values) / 1e6:.1f} MB, longest outage {
       f"{longest_in_floods} s around the floods")
 after = sum(v for second, v in enumerate(values) if second > floods[1] + 1)
 print(f"   {after / 1e6:.1f} MB after the floods")
-sys.exit(0 if len(values) >= 10 and longest <= 3 and longest_in_floods <= 8 and after > 0 else 1)
+sys.exit(0 if len(values) >= 10 and longest <= 3 and longest_in_floods <= 20 and after > 0 else 1)
 PY
 
 echo "$passed passed, $failed failed"
