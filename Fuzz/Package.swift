@@ -27,5 +27,14 @@ let package = Package(
             ],
             swiftSettings: fuzzFlags
         ),
+        .executableTarget(
+            name: "FuzzSignalling",
+            dependencies: [
+                .product(name: "HomelessWire", package: "Homeless"),
+                .product(name: "HomelessCore", package: "Homeless"),
+                .product(name: "HomelessSecurity", package: "Homeless"),
+            ],
+            swiftSettings: fuzzFlags
+        ),
     ]
 )

@@ -12,6 +12,9 @@ area: registration and expiry, deletion, conflicts between entries,
 capacity and eviction, local addresses, and a raw Destination Options header
 taken from a golden vector.
 
+Signalling: Ethernet frames as the slow path receives them (see
+signalling_corpus).
+
 Run from anywhere: python3 Fuzz/make_corpus.py
 """
 import json
@@ -132,6 +135,39 @@ def binding_update_corpus():
           + [RAW_BU, 1, len(options), *options, 0xF0, *source, 1] + [ADVANCE, 250, *EXPIRE_ALL])
 
 
+def signalling_corpus():
+    """Ethernet frames as the slow path receives them: the signalling of
+    homeless.pcap (Binding Updates and Acknowledgements under AH), and
+    hand-made handshake messages 1 and 3 and a Parameter Problem quoting a
+    Binding Update under AH (layouts in docs/HANDSHAKE.md, WIRE.md)."""
+    out = FUZZ / "Corpus" / "Signalling"
+    for path in out.glob("*"):
+        path.unlink()
+    for number, packet in enumerate(pcap_packets(FIXTURES / "captures" / "homeless.pcap"), 1):
+        if b"\xc6" in packet or packet[20:21] == b"\x33":   # a Binding Update option type, or AH
+            write(out, f"homeless-{number:02d}", packet)
+    ether = bytes([2, 0, 0, 0, 0, 0x20, 2, 0, 0, 0, 0, 0x10, 0x86, 0xDD])
+    mn = bytes.fromhex("20010db8000a00000000000000000010")
+    cn = bytes.fromhex("20010db8000c00000000000000000020")
+
+    def ipv6(nh, payload, src=mn, dst=cn):
+        return ether + struct.pack("!IHBB", 6 << 28, len(payload), nh, 64) + src + dst + payload
+    hello = bytes([59, 2, 1, 1, 0, 0, 0, 0]) + bytes(range(16))
+    write(out, "handshake-message-1", ipv6(253, hello))
+    message3 = bytes([59, 10, 3, 1, 0, 0, 0, 0]) + struct.pack("!II", 1, 0x5000) + bytes(range(16)) + bytes(16) \
+        + bytes(8) + bytes(32)
+    ah = bytes([253, 4, 0, 0]) + struct.pack("!II", 0x4000, 1) + bytes(12)
+    write(out, "handshake-message-3-under-ah", ipv6(51, ah + message3))
+    bu = bytes([59, 4, 1, 2, 0, 0, 201, 16]) + mn + bytes([1, 0, 198, 8, 0x80, 0, 0, 1, 0, 0, 2, 88]) \
+        + bytes([1, 2, 0, 0])
+    quoted = struct.pack("!IHBB", 6 << 28, 24 + len(bu), 51, 64) + mn + cn + bytes([60, 4, 0, 0]) \
+        + struct.pack("!II", 0x2001, 1) + bytes(12) + bu
+    write(out, "parameter-problem-quoting-bu", ipv6(58, bytes([4, 2, 0, 0]) + struct.pack("!I", 90) + quoted,
+                                                    src=cn, dst=mn))
+    write(out, "home-address-alone", ipv6(60, bytes([59, 2, 1, 2, 0, 0, 201, 16]) + mn))
+
+
 if __name__ == "__main__":
     frame_parser_corpus()
     binding_update_corpus()
+    signalling_corpus()

@@ -236,6 +236,58 @@ import HomelessWire
         #expect(frames.isEmpty)
     }
 
+    /// Draft 2.3.1: a packet with a Home Address option MUST also carry a
+    /// Binding Update (and AH). Without one, on signalling alone or on
+    /// data, it is dropped and counted, never passed to the kernel (which
+    /// would take the option's address as the source, RFC 6275 9.3.1).
+    @Test func aHomeAddressOptionWithoutABindingUpdateIsDroppedAndCounted() throws {
+        let cn = try Node(local: Self.cn)
+        // Destination Options: PadN(2), Home Address at 8n+6 (24 octets).
+        func homeAddressHeader(next: IPProtocol) -> [UInt8] { [next.rawValue, 2, 1, 2, 0, 0, 201, 16] + Self.mnOld.bytes }
+        let alone = TranslationTests.frame(source: Self.mnNew, destination: Self.cn, protocol: .noNextHeader, upper: [],
+                                           extensionHeaders: homeAddressHeader(next: .noNextHeader),
+                                           firstNextHeader: .destinationOptions, fillChecksum: false)
+        let onData = TranslationTests.frame(source: Self.mnNew, destination: Self.cn, protocol: .udp,
+                                            upper: TranslationTests.udp(payload: [1, 2, 3, 4]),
+                                            extensionHeaders: homeAddressHeader(next: .udp),
+                                            firstNextHeader: .destinationOptions, fillChecksum: false)
+        for frame in [alone, onData] {
+            #expect(try TranslationTests.parse(frame).homeAddress == Self.mnOld)
+            let result = frame.withUnsafeBytes { cn.controller.handleInbound($0, now: cn.now) }
+            #expect(result.drop == .homeAddressWithoutBindingUpdate)
+            #expect(!result.consumed && result.reinject == nil && result.frames.isEmpty)
+        }
+        #expect(cn.controller.statistics.homeAddressWithoutBindingUpdate == 2)
+        #expect(cn.controller.statistics.named.contains { $0.name == "home-address-without-binding-update" && $0.value == 2 })
+        #expect(cn.entries().isEmpty)
+    }
+
+    /// A verified Binding Update whose sequence number is older than the
+    /// last accepted one changes nothing (status 141): it is counted as
+    /// stale, not as applied.
+    @Test func aStaleBindingUpdateIsCountedApartFromAppliedOnes() throws {
+        let mn = try Node(local: Self.mnOld), cn = try Node(local: Self.cn)
+        _ = try handshake(mn, cn)
+        mn.clock.advance(seconds: 1)
+        // mn moves to its new address, then back: two Binding Updates.
+        let older = try #require((mn.controller.localAddressAdded(Self.mnNew, now: mn.now)
+            + mn.controller.localAddressRemoved(Self.mnOld, now: mn.now)).first)
+        mn.clock.advance(seconds: 1)
+        let newer = try #require((mn.controller.localAddressAdded(Self.mnOld, now: mn.now)
+            + mn.controller.localAddressRemoved(Self.mnNew, now: mn.now)).first)
+        // Delivered out of order: both AH sequence numbers are fresh for
+        // the window, the older Binding Update's sequence number is stale.
+        for update in [newer, older] {
+            let result = update.received.withUnsafeBytes { cn.controller.handleInbound($0, now: cn.now) }
+            #expect(result.drop == nil)
+        }
+        #expect(cn.controller.statistics.bindingUpdatesApplied == 2, "the Initial Binding Update and the newer one")
+        // Every Binding Update of the older packet (one per address it names).
+        let olderUpdates = try TranslationTests.parse(older.received).mobilityOptions.count
+        #expect(cn.controller.statistics.bindingUpdatesStale >= 1)
+        #expect(cn.controller.statistics.bindingUpdatesStale < UInt64(olderUpdates + 1))
+    }
+
     /// Hostile input: mutated and truncated signalling never traps, never
     /// creates state without a verified AH.
     @Test func mutatedAndTruncatedSignallingIsDroppedWithoutTrapping() throws {

@@ -11,7 +11,8 @@
         flood        IPv6/UDP from 2001:db8:a::1 to 2001:db8:a::10 port 9
         bad-version  EtherType IPv6 with a version nibble of 5
         home-address IPv6 with a Destination Options header holding a Home
-                     Address option (draft-era type 201): Mobile IPv6 signalling
+                     Address option (draft-era type 201) and no Binding
+                     Update: punted, then dropped (draft 2.3.1)
 """
 import socket
 import struct

@@ -38,6 +38,11 @@ enum SignallingDrop: String, Error, Equatable, Sendable {
     /// The AH verified, but its SA may not change the entry or addresses
     /// the packet names (draft 2.4.2, 3.3.1, 5.3; `SignallingRefusal`).
     case unauthorised = "unauthorised"
+    /// A Home Address option without a Binding Update in the packet: draft
+    /// 2.3.1 says it MUST come with one (and AH). Passed on, the kernel
+    /// would take the option's address as the packet's source (RFC 6275
+    /// 9.3.1), an unauthenticated claim to any address.
+    case homeAddressWithoutBindingUpdate = "home-address-without-binding-update"
 }
 
 /// The mobility half of the slow path (docs/MOBILITY.md section 8): owns
@@ -222,6 +227,11 @@ final class MobilityController {
             result.drop = .malformedSignalling
             return result
         }
+        if packet.homeAddress != nil, packet.mobilityOptions.bindingUpdate == nil {
+            statistics.homeAddressWithoutBindingUpdate += 1
+            result.drop = .homeAddressWithoutBindingUpdate
+            return result
+        }
         let signalling = packet.mobilityOptions.bindingUpdate != nil || packet.mobilityOptions.bindingAcknowledgement != nil
             || packet.mobilityOptions.bindingRequest != nil
         guard signalling else { return result }
@@ -354,7 +364,11 @@ final class MobilityController {
             statistics.hostCacheRefusals += 1
             return .failure(.hostCacheRefused)
         }
-        statistics.bindingUpdatesApplied += UInt64(updates.count)
+        // A Binding Update whose sequence number is not newer changes
+        // nothing (MIPv6-12 5.1, status 141): counted apart, not as applied.
+        let stale = outcome.dispositions.count { $0.rejection != nil }
+        statistics.bindingUpdatesApplied += UInt64(max(0, updates.count - stale))
+        statistics.bindingUpdatesStale += UInt64(stale)
         var frames: [SlowPathFrame] = []
         if let peer = mobility.peers[entry]?.peerIdentifier,
            let acknowledgement = signed({ (association) throws(MobilitySignallingError) in
@@ -1070,8 +1084,19 @@ struct MobilityStatistics: Equatable, Sendable {
          ("signalling-other-entry-refused", signallingOtherEntryRefused),
          ("signalling-other-address-refused", signallingOtherAddressRefused),
          ("signalling-not-sa-peer-refused", signallingNotAssociationPeerRefused),
-         ("signalling-sa-class-refused", signallingAssociationClassRefused)]
+         ("signalling-sa-class-refused", signallingAssociationClassRefused),
+         ("home-address-without-binding-update", homeAddressWithoutBindingUpdate),
+         ("binding-updates-stale", bindingUpdatesStale)]
     }
+
+    /// Verified Binding Updates the Host Cache refused for their sequence
+    /// number (not newer than the last accepted, or not increasing within
+    /// the packet): answered with status 141, nothing changed.
+    var bindingUpdatesStale: UInt64 = 0
+
+    /// Home Address options that came without a Binding Update (draft
+    /// 2.3.1), dropped.
+    var homeAddressWithoutBindingUpdate: UInt64 = 0
 
     /// Verified signalling refused by entry-bound authorisation
     /// (`SignallingRefusal`, one counter per reason).
