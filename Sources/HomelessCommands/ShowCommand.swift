@@ -18,7 +18,8 @@ public struct ShowCommand: ParsableCommand {
               ports  wire interfaces, upper ports, workers, ring geometry
               stats  per-worker packets, bytes, punts and drops by reason, and \
             each RX ring's PACKET_STATISTICS (packets, drops, freezes)
-              cache  Host Cache entry and address counts
+              cache  Host Cache entry and address counts, and the entries \
+            (with --address, only the Foreign entry holding that address)
               sa     security associations loaded with `homeless run --sa`: SPI, \
             direction, algorithm, class, addresses, bound Host Cache entry, \
             replay window (inbound) or next sequence number and rekey need \
@@ -40,10 +41,17 @@ public struct ShowCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Engine instance name (as given to `homeless run --name`).", valueName: "name"))
     public var name = "default"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "With `cache`: list only the Foreign entry holding this address (the counts stay whole).", valueName: "address"))
+    public var address: String?
+
     public init() {}
 
     public func run() throws {
-        let request = subject.rawValue + (json ? " json" : "")
+        if address != nil, subject != .cache {
+            throw ValidationError("--address applies to `show cache` only")
+        }
+        let request = subject.rawValue + (json ? " json" : "") + (address.map { " address=\($0)" } ?? "")
         let socketName = EngineConfiguration.controlSocketName(name)
         do {
             let response = try ControlSocket.request(name: socketName, request)

@@ -1,6 +1,7 @@
 import HomelessCore
 import HomelessSecurity
 import HomelessSystem
+import HomelessWire
 
 /// Counter values summed over workers (read, never written, here).
 public struct CounterTotals: Sendable {
@@ -262,16 +263,22 @@ struct EngineStatus {
         var entries: [HostCacheEntry]
     }
 
-    func cacheReport() -> CacheReport {
+    /// The counts, and every entry or (`holding`) only the Foreign entry
+    /// holding that address: with 10^5 entries the whole list is large.
+    func cacheReport(holding address: IPv6Address? = nil) -> CacheReport {
         engine.hostCache.read { cache in
-            CacheReport(entryCount: cache.entryCount, foreignAddressCount: cache.foreignAddressCount,
-                        localAddressCount: cache.localAddressCount,
-                        entries: cache.entryIDs.compactMap { cache.entry($0) })
+            let entries = if let address {
+                cache.foreignMatch(for: address).flatMap { cache.entry($0.entry) }.map { [$0] } ?? []
+            } else {
+                cache.entryIDs.compactMap { cache.entry($0) }
+            }
+            return CacheReport(entryCount: cache.entryCount, foreignAddressCount: cache.foreignAddressCount,
+                               localAddressCount: cache.localAddressCount, entries: entries)
         }
     }
 
-    func cacheJSON() -> String {
-        let report = cacheReport()
+    func cacheJSON(holding address: IPv6Address? = nil) -> String {
+        let report = cacheReport(holding: address)
         let entries = report.entries.map { entry in
             JSONText.object([
                 ("id", JSONText.quoted("\(entry.id)")),
@@ -291,8 +298,8 @@ struct EngineStatus {
         ]) + "\n"
     }
 
-    func cacheText() -> String {
-        let report = cacheReport()
+    func cacheText(holding address: IPv6Address? = nil) -> String {
+        let report = cacheReport(holding: address)
         var text = "Host Cache: \(report.entryCount) entries, \(report.foreignAddressCount) foreign addresses, \(report.localAddressCount) local addresses\n"
         for entry in report.entries {
             text += "entry \(entry.id) \(entry.kind) trust \(entry.trust) capability \(entry.capability)"
