@@ -22,7 +22,7 @@ public struct HostCacheParameters: Sendable, Equatable {
     /// Most addresses (live or expired) one untrusted Foreign entry may
     /// hold (5.2): a peer vouched for by nothing but a handshake cannot
     /// fill the address capacity alone. More are refused (`noSpace`).
-    public var maximumAddressesPerUntrustedEntry: Int = 16
+    public var maximumAddressesPerUntrustedEntry: Int = 64
 
     /// The lifetime cap in force for untrusted entries.
     public var untrustedLifetimeLimit: UInt64 { untrustedLifetimeCap ?? defaultLifetime }
@@ -30,7 +30,7 @@ public struct HostCacheParameters: Sendable, Equatable {
     public init(defaultLifetime: UInt64 = 600, maximumExpiredLifetime: UInt64 = 1800,
                 maximumEntries: Int = 4096, maximumForeignAddresses: Int = 16384,
                 maximumLocalAddresses: Int = 256, untrustedLifetimeCap: UInt64? = nil,
-                maximumAddressesPerUntrustedEntry: Int = 16) {
+                maximumAddressesPerUntrustedEntry: Int = 64) {
         self.defaultLifetime = defaultLifetime
         self.maximumExpiredLifetime = maximumExpiredLifetime
         self.maximumEntries = maximumEntries
