@@ -1,6 +1,7 @@
 import ArgumentParser
 import HomelessCore
 import HomelessEngine
+import HomelessSecurity
 import HomelessSystem
 import Logging
 
@@ -189,6 +190,21 @@ public struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     public var logLevel = "info"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Longest Binding Update lifetime granted to an untrusted peer (one known only through the anonymous handshake), in seconds; infinity is clamped too (draft 5.2). Default: DEFAULT-LIFETIME.",
+        valueName: "seconds"))
+    public var untrustedLifetimeCap: UInt64?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Most addresses one untrusted peer's Host Cache entry may hold (draft 5.2); further Binding Update addresses are refused with status 131.",
+        valueName: "n"))
+    public var maxAddressesPerPeer: Int = HostCacheParameters().maximumAddressesPerUntrustedEntry
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Base puzzle difficulty (leading zero bits, RFC 7401 4.1.2) the anonymous handshake's responder asks for; under a flood of message 1s it rises in steps of 2 up to 20 and falls back when the flood ends (docs/HANDSHAKE.md).",
+        valueName: "bits"))
+    public var puzzleBits: UInt8 = HandshakeResponderConfiguration().difficulty
+
     public init() {}
 
     public func validate() throws {
@@ -225,6 +241,31 @@ public struct RunCommand: ParsableCommand {
         guard (1...86_400 * 365).contains(maxExpiredLifetime) else {
             throw ValidationError("--max-expired-lifetime must be between 1 and 31536000 seconds")
         }
+        try validateCachePolicy()
+    }
+
+    /// The draft 5.2 policy and puzzle options.
+    func validateCachePolicy() throws {
+        if let untrustedLifetimeCap, !(1...86_400 * 365).contains(untrustedLifetimeCap) {
+            throw ValidationError("--untrusted-lifetime-cap must be between 1 and 31536000 seconds")
+        }
+        guard (1...1024).contains(maxAddressesPerPeer) else {
+            throw ValidationError("--max-addresses-per-peer must be between 1 and 1024")
+        }
+        // Initiators give up on more than 20 bits (HandshakeInitiatorConfiguration).
+        guard puzzleBits <= HandshakeInitiatorConfiguration().maximumDifficulty else {
+            throw ValidationError("--puzzle-bits must be between 0 and \(HandshakeInitiatorConfiguration().maximumDifficulty)")
+        }
+    }
+
+    /// `configuration` with the draft 5.2 cache policy and the handshake
+    /// puzzle options applied.
+    func withCachePolicy(_ configuration: EngineConfiguration) -> EngineConfiguration {
+        var configuration = configuration
+        configuration.hostCacheParameters.untrustedLifetimeCap = untrustedLifetimeCap
+        configuration.hostCacheParameters.maximumAddressesPerUntrustedEntry = maxAddressesPerPeer
+        configuration.anonymousHandshake?.responder.difficulty = puzzleBits
+        return configuration
     }
 
     /// The ring layouts the options describe (validated in `validate()`).
@@ -253,7 +294,7 @@ public struct RunCommand: ParsableCommand {
         }
         let cpus = (try? WorkerThread.availableCPUs()) ?? 1
         let (rx, tx) = ringGeometries()
-        return EngineConfiguration(
+        return withCachePolicy(EngineConfiguration(
             name: name, wires: wires, workersPerWire: workers ?? max(1, cpus), pinWorkers: !noPin,
             rxGeometry: rx, txGeometry: tx, ringOffloads: !noRingOffloads,
             policy: WorkerPolicy(busyPollIterations: busyPoll),
@@ -264,7 +305,7 @@ public struct RunCommand: ParsableCommand {
                                                      maximumExpiredLifetime: maxExpiredLifetime,
                                                      maximumPeers: maxPeers),
             mobilityParameters: MobilityParameters(requestedLifetime: bindingLifetime, piggybackWaitMilliseconds: piggybackWait),
-            steering: WireSteering(rawValue: steering) ?? .bridge)
+            steering: WireSteering(rawValue: steering) ?? .bridge))
     }
 
     public func run() throws {

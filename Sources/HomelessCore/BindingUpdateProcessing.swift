@@ -80,8 +80,9 @@ extension HostCache {
     ///    registers addresses like any other BU.
     /// 5. Otherwise each registered address is added or refreshed with an
     ///    absolute lifetime (switching activity-related ones, 2.1.3): receipt
-    ///    time + lifetime, 0xFFFFFFFF = never, capped at DEFAULT-LIFETIME for
-    ///    untrusted entries (5.2: "use the DEFAULT-LIFETIME instead"; we take
+    ///    time + lifetime, 0xFFFFFFFF = never, capped at
+    ///    `untrustedLifetimeLimit` (DEFAULT-LIFETIME unless set) for
+    ///    untrusted entries, never infinite for them (5.2: "use the DEFAULT-LIFETIME instead"; we take
     ///    the smaller so a peer's short lifetime is still honoured). The
     ///    one-owner rule may refuse an address (`conflict`), capacity may too
     ///    (`noSpace`): the BU then gets status 130 (conflict, invalid) or 131
@@ -242,7 +243,7 @@ extension HostCache {
 
         var granted = update.lifetime
         if slots[slot]?.trust == .untrusted {
-            granted = UInt32(min(UInt64(granted), parameters.defaultLifetime))
+            granted = UInt32(min(UInt64(granted), parameters.untrustedLifetimeLimit, UInt64(BindingUpdate.infiniteLifetime - 1)))
         }
         let lifetime: AddressLifetime = granted == BindingUpdate.infiniteLifetime
             ? .absolute(expiresAt: nil) : .absolute(expiresAt: now.adding(seconds: UInt64(granted)))

@@ -46,7 +46,9 @@ public import HomelessWire
 ///   untrusted Foreign entry with no open connection is evicted (the random
 ///   source is injected); if there is none the operation fails with
 ///   `cacheFull` or an address change `noSpace`. Untrusted entries get at
-///   most DEFAULT-LIFETIME for Binding Update lifetimes.
+///   most `untrustedLifetimeLimit` (DEFAULT-LIFETIME unless configured,
+///   never infinity) for Binding Update lifetimes and hold at most
+///   `maximumAddressesPerUntrustedEntry` addresses.
 public final class HostCache {
     public let parameters: HostCacheParameters
     public let clock: any MonotonicClock
@@ -517,6 +519,11 @@ public final class HostCache {
         guard isUsableForeignAddress(address) else { return AddressChange(address: address, entry: id, kind: .invalid) }
         if let local = localOwners[address]?.first, let owner = slots[Int(local)] {
             return AddressChange(address: address, entry: id, kind: .conflict(owner: owner.id))
+        }
+        // 5.2: an untrusted peer holds a bounded share of the cache.
+        if foreignOwner[address] != UInt32(slot), let entry = slots[slot], entry.trust == .untrusted,
+           entry.addresses.count >= parameters.maximumAddressesPerUntrustedEntry {
+            return AddressChange(address: address, entry: id, kind: .noSpace)
         }
         var kind = AddressChange.Kind.added
         if let ownerSlot = foreignOwner[address] {

@@ -14,15 +14,30 @@ public struct HostCacheParameters: Sendable, Equatable {
     public var maximumForeignAddresses: Int = 16384
     /// Maximum number of distinct local addresses over all Local entries.
     public var maximumLocalAddresses: Int = 256
+    /// Longest Binding Update lifetime an untrusted entry gets, in seconds
+    /// (5.2: "use the DEFAULT-LIFETIME instead"); nil: DEFAULT-LIFETIME.
+    /// Infinity (0xFFFFFFFF) is clamped too, so an untrusted peer that
+    /// stops talking always expires.
+    public var untrustedLifetimeCap: UInt64?
+    /// Most addresses (live or expired) one untrusted Foreign entry may
+    /// hold (5.2): a peer vouched for by nothing but a handshake cannot
+    /// fill the address capacity alone. More are refused (`noSpace`).
+    public var maximumAddressesPerUntrustedEntry: Int = 64
+
+    /// The lifetime cap in force for untrusted entries.
+    public var untrustedLifetimeLimit: UInt64 { untrustedLifetimeCap ?? defaultLifetime }
 
     public init(defaultLifetime: UInt64 = 600, maximumExpiredLifetime: UInt64 = 1800,
                 maximumEntries: Int = 4096, maximumForeignAddresses: Int = 16384,
-                maximumLocalAddresses: Int = 256) {
+                maximumLocalAddresses: Int = 256, untrustedLifetimeCap: UInt64? = nil,
+                maximumAddressesPerUntrustedEntry: Int = 64) {
         self.defaultLifetime = defaultLifetime
         self.maximumExpiredLifetime = maximumExpiredLifetime
         self.maximumEntries = maximumEntries
         self.maximumForeignAddresses = maximumForeignAddresses
         self.maximumLocalAddresses = maximumLocalAddresses
+        self.untrustedLifetimeCap = untrustedLifetimeCap
+        self.maximumAddressesPerUntrustedEntry = maximumAddressesPerUntrustedEntry
     }
 
     /// Parameters for a host of up to `maximumPeers` peers (`homeless run

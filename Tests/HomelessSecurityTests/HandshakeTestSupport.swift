@@ -15,11 +15,13 @@ struct HandshakeLab {
     var responder: HandshakeResponder
     var initiator: HandshakeInitiator
 
-    init(difficulty: UInt8 = 8, completedCapacity: Int = 16384) {
+    init(difficulty: UInt8 = 8, completedCapacity: Int = 16384,
+         configure: (inout HandshakeResponderConfiguration) -> Void = { _ in }) {
         var configuration = HandshakeResponderConfiguration()
         configuration.difficulty = difficulty
         configuration.slotNanoseconds = Self.slot
         configuration.completedCapacity = completedCapacity
+        configure(&configuration)
         responder = HandshakeResponder(configuration: configuration, now: now, random: &random)
         initiator = HandshakeInitiator(local: Self.alice, peer: Self.bob)
     }

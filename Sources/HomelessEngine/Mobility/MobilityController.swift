@@ -59,8 +59,13 @@ final class MobilityController {
     private let hostCache: HostCacheAccess
     /// The SA database as it is now (a copy: changes go through
     /// `changeAssociations`). It lives in `publishedAssociations`, where the
-    /// control thread reads it (`homeless show sa`).
-    var securityAssociations: SecurityAssociationDatabase { publishedAssociations.read { $0 } }
+    /// control thread reads it (`homeless show sa`). Settable inside the
+    /// module: SAs made outside the controller (tests install many peers'
+    /// SAs in one step) replace the database under the same lock.
+    var securityAssociations: SecurityAssociationDatabase {
+        get { publishedAssociations.read { $0 } }
+        set { publishedAssociations.publish(newValue) }
+    }
     private let publishedAssociations: SecurityAssociationAccess
     private(set) var mobility: PeerMobilityTable
     private var random: SplitMix64
@@ -141,24 +146,41 @@ final class MobilityController {
         guard securityAssociations.outbound(entry: nil, destination: peer) != nil else {
             return startHandshake(local: local, peer: peer, now: now)
         }
-        guard let (entry, isNew) = trackPeer(peer, localIdentifier: local), isNew else { return [] }
+        guard let (entry, isNew) = trackPeer(peer, localIdentifier: local, trust: .trusted), isNew else { return [] }
         let spi = outboundSPI(for: peer) ?? 0
         changeAssociations { _ = $0.bind(spi: spi, direction: .outbound, to: entry) }
         awaitingReply[peer] = entry
         return []
     }
 
-    /// The trusted Foreign entry for a peer this host has an authenticated
-    /// conversation with (draft 5.2: opened by us, or established by the
-    /// handshake or a manual SA), and the peer's state machine with this
+    /// The Foreign entry for a peer this host has an authenticated
+    /// conversation with, and the peer's state machine with this
     /// conversation's ULIDs when it has none yet. `isNew`: the state
     /// machine was made now. Nil (counted) when the Host Cache refuses.
-    private func trackPeer(_ peer: IPv6Address, localIdentifier: IPv6Address) -> (entry: HostCacheEntryID, isNew: Bool)? {
-        guard let creation = try? hostCache.write({ (cache) throws(HostCacheError) in
-            try cache.createForeignEntry(for: peer, trust: .trusted)
-        }) else {
+    ///
+    /// Draft 5.2 policy in force: `trust` is `.trusted` for peers of a
+    /// configured (manual) SA, whose keys an operator vouched for, and
+    /// `.untrusted` for peers known only through the anonymous handshake,
+    /// which proves nothing about who the peer is. Untrusted entries get
+    /// capped Binding Update lifetimes and addresses, and when the cache is
+    /// full a random one of them is evicted for the new entry (its SAs and
+    /// per-peer state go with it, `forgetPeers`); trusted ones never are, so
+    /// a cache full of trusted entries refuses the new peer (counted as
+    /// `entries-refused-cache-full`).
+    private func trackPeer(_ peer: IPv6Address, localIdentifier: IPv6Address,
+                           trust: TrustClass) -> (entry: HostCacheEntryID, isNew: Bool)? {
+        let creation: ForeignEntryCreation
+        do throws(HostCacheError) {
+            creation = try hostCache.write { (cache) throws(HostCacheError) in
+                try cache.createForeignEntry(for: peer, trust: trust)
+            }
+        } catch {
             statistics.entryCreationFailures += 1
+            if case .cacheFull = error { statistics.entriesRefusedCacheFull += 1 }
             return nil
+        }
+        if case .created(_, let evicted, _) = creation, !evicted.isEmpty {
+            forgetPeers(evicted, reason: .evicted)
         }
         let entry = creation.id
         guard mobility.peers[entry] == nil else { return (entry, false) }
@@ -388,6 +410,19 @@ final class MobilityController {
             frames.append(SlowPathFrame(port: .kernelRouted, wire: acknowledgement.wire, bytes: acknowledgement.bytes))
             statistics.acknowledgementsSent += 1
         }
+        // Entries that went while applying the packet: untrusted ones
+        // evicted for the addresses (5.2), one whose last expired address
+        // was taken over (5.3), or this one (2.1.4).
+        let others = outcome.removedEntries.filter { $0 != entry }
+        if !others.isEmpty { forgetPeers(others, reason: .evicted) }
+        if outcome.entryRemoved {
+            forgetPeers([entry], reason: .retired)
+            return .success(frames)
+        }
+        // A peer that went quiet (every address expired) and speaks again.
+        if mobility.peers[entry]?.isDormant == true {
+            frames += perform(mobility.handle(.activityResumed, for: entry, now: now) ?? [], for: entry)
+        }
         let homeless = updates.first?.subOptions.contains(.homelessSupport) ?? false
         frames += perform(mobility.handle(.peerBindingUpdateReceived(homelessSupport: homeless), for: entry, now: now) ?? [],
                           for: entry)
@@ -403,8 +438,10 @@ final class MobilityController {
     /// becomes the peer's ULID, the address it was sent to ours; both SAs
     /// are bound to the new entry (2.4.2).
     private func adoptPeer(_ identifier: IPv6Address, localIdentifier: IPv6Address, inboundSPI: UInt32) -> HostCacheEntryID? {
-        guard securityAssociations.outbound(entry: nil, destination: identifier) != nil,
-              let (entry, _) = trackPeer(identifier, localIdentifier: localIdentifier) else { return nil }
+        guard let association = securityAssociations.outbound(entry: nil, destination: identifier),
+              let (entry, _) = trackPeer(identifier, localIdentifier: localIdentifier,
+                                         trust: association.associationClass == .generic ? .trusted : .untrusted)
+        else { return nil }
         let outbound = outboundSPI(for: identifier) ?? 0
         changeAssociations { database in
             _ = database.bind(spi: outbound, direction: .outbound, to: entry)
@@ -481,8 +518,21 @@ final class MobilityController {
     /// The periodic sweep: restarts the activity-related lifetimes of
     /// addresses the workers carried traffic for since the last sweep
     /// (2.1.3), expires and purges addresses (`HostCache.expire`), and
-    /// forgets the peers whose entries went away with their last address
-    /// (2.1.4). Returns the sweep's report for the log.
+    /// retires the peers whose entries went away (2.1.4). Returns the
+    /// sweep's report for the log.
+    ///
+    /// The entry lifecycle (docs/MOBILITY.md "Entry lifecycle"): when every
+    /// address of a peer's entry has expired the peer is idle: its state
+    /// machine goes dormant (`idleTimeout`: no refresh Binding Updates, no
+    /// retransmissions) until the peer's next Binding Update. The entry is
+    /// removed when its last expired address is purged,
+    /// MAXIMUM-EXPIRED-LIFETIME later, with its reference count zero: the
+    /// draft's RECOMMENDED rule (2.1.4). The engine sees no connections
+    /// (the host's kernel owns them), so it takes no references and the
+    /// rule reduces to the addresses' lifetimes; a conversation keeps an
+    /// entry alive through the traffic the workers see (activity
+    /// lifetimes) and the peer's refresh Binding Updates. Retiring removes
+    /// every per-peer structure (`forgetPeers`).
     func runExpiry(activity: AddressActivity) -> ExpiryReport {
         let used: [IPv6Address] = hostCache.read { cache in
             var used: [IPv6Address] = []
@@ -509,22 +559,75 @@ final class MobilityController {
             default: break
             }
         }
-        for entry in report.removedEntries { forgetPeer(entry) }
+        // Peers whose entries went some other way (evicted by another
+        // operation, removed on request) are retired here too.
+        var gone = report.removedEntries
+        let removed = Set(gone)
+        let vanished: [HostCacheEntryID] = hostCache.read { cache in
+            mobility.peers.keys.filter { !removed.contains($0) && cache.entry($0) == nil }
+        }
+        gone += vanished
+        if !gone.isEmpty { forgetPeers(gone, reason: .retired) }
+        // Idle peers: every address expired.
+        var idle: Set<HostCacheEntryID> = []
+        for change in report.changes where change.kind == .expired && mobility.peers[change.entry]?.isDormant == false {
+            idle.insert(change.entry)
+        }
+        for entry in idle where hostCache.read({ $0.entry(entry)?.liveAddresses.isEmpty ?? false }) {
+            statistics.peersIdled += 1
+            _ = perform(mobility.handle(.idleTimeout, for: entry, now: hostCache.now) ?? [], for: entry)
+        }
         return report
     }
 
-    /// Drops everything the slow path kept for a removed entry; its SAs
-    /// stay in the database, unbound, for a later entry of the same peer.
-    private func forgetPeer(_ entry: HostCacheEntryID) {
-        statistics.entriesRemoved += 1
-        changes.removed(entry, peerIdentifier: mobility.peers[entry]?.peerIdentifier)
-        mobility.removePeer(entry)
-        peerLocatorHistory[entry] = nil
-        piggybackOffers[entry] = nil
-        lastHeardWire[entry] = nil
-        awaitingReply = awaitingReply.filter { $0.value != entry }
-        addressVerification.entryRemoved(entry)
-        changeAssociations { $0.unbindAll(from: entry) }
+    /// Why peers are forgotten.
+    enum PeerRemoval {
+        /// Their entry went by the lifecycle (2.1.4) or on request.
+        case retired
+        /// Their untrusted entry was evicted for room (5.2).
+        case evicted
+    }
+
+    /// Drops everything the engine kept for removed entries: the state
+    /// machines (so refresh Binding Updates stop), locator history,
+    /// piggyback offers, wires, awaited replies, address verification, and
+    /// the SAs: the anonymous handshake's SAs bound to the entries are
+    /// deleted (a later conversation runs a new handshake); configured
+    /// (generic) SAs stay, unbound, for a later entry of the same peer.
+    /// The translation records and, with classifier steering, the peer
+    /// routes and classifier entries follow at the next publication
+    /// (`publishTranslations` of the changed peers, `peerAddresses`),
+    /// which the slow path does after every frame and sweep.
+    func forgetPeers(_ entries: [HostCacheEntryID], reason: PeerRemoval) {
+        let batch = Set(entries)
+        for entry in batch {
+            switch reason {
+            case .retired: statistics.entriesRemoved += 1
+            case .evicted: statistics.entriesEvicted += 1
+            }
+            changes.removed(entry, peerIdentifier: mobility.peers[entry]?.peerIdentifier)
+            if let peer = mobility.peers[entry]?.peerIdentifier {
+                if awaitingReply[peer] == entry { awaitingReply[peer] = nil }
+                initialUpdateInMessage3.remove(peer)
+            }
+            mobility.removePeer(entry)
+            peerLocatorHistory[entry] = nil
+            piggybackOffers[entry] = nil
+            lastHeardWire[entry] = nil
+            addressVerification.entryRemoved(entry)
+        }
+        let retired = changeAssociations { database -> Int in
+            guard database.associations.contains(where: { $0.hostCacheEntry.map { batch.contains($0) } ?? false })
+            else { return 0 }
+            let before = database.count
+            database.removeAll { association in
+                association.associationClass == .anonymous && (association.hostCacheEntry.map { batch.contains($0) } ?? false)
+            }
+            let removed = before - database.count
+            for entry in batch { database.unbindAll(from: entry) }
+            return removed
+        }
+        statistics.associationsRetired += UInt64(retired)
     }
 
     /// Answers an outbound frame the worker dropped because every address
@@ -664,7 +767,7 @@ final class MobilityController {
     /// machine has nothing to send from `local`.
     private func initialUpdateForMessage3(local: IPv6Address, peer: IPv6Address,
                                           now: MonotonicInstant) -> (nextHeader: UInt8, bytes: [UInt8])? {
-        guard let (entry, _) = trackPeer(peer, localIdentifier: local) else { return nil }
+        guard let (entry, _) = trackPeer(peer, localIdentifier: local, trust: .untrusted) else { return nil }
         let actions = mobility.handle(.firstReplyReceived, for: entry, now: now) ?? []
         _ = try? hostCache.write { (cache) throws(HostCacheError) in try cache.apply(actions, for: entry) }
         var spec: BindingUpdateSpec?
@@ -885,7 +988,17 @@ final class MobilityController {
             switch event {
             case .established(let role, let local, let peer, let outboundSPI, let inboundSPI):
                 statistics.handshakesEstablished += 1
-                guard let (entry, _) = trackPeer(peer, localIdentifier: local) else { continue }
+                guard let (entry, _) = trackPeer(peer, localIdentifier: local, trust: .untrusted) else {
+                    // No entry (the cache is full of trusted entries): the
+                    // SAs would be bound to nothing, forever.
+                    changeAssociations { database in
+                        database.removeAll {
+                            ($0.spi == outboundSPI && $0.direction == .outbound)
+                                || ($0.spi == inboundSPI && $0.direction == .inbound)
+                        }
+                    }
+                    continue
+                }
                 // The peer's address is in an entry another SA speaks for
                 // (5.3: an address reused by another host): the new SAs stay
                 // unbound and cannot change that entry (2.4.2).
@@ -916,6 +1029,18 @@ final class MobilityController {
             }
         }
         return frames
+    }
+
+    /// Sizes of every per-peer structure the controller keeps, by name:
+    /// all of them return to zero when every peer retired (the lifecycle
+    /// tests check that memory stays flat while peers come and go).
+    var perPeerStructureSizes: [String: Int] {
+        ["peers": mobility.peers.count, "peer-deadlines": mobility.nextDeadline == nil ? 0 : 1,
+         "locator-history": peerLocatorHistory.count, "piggyback-offers": piggybackOffers.count,
+         "last-heard-wire": lastHeardWire.count, "awaiting-reply": awaitingReply.count,
+         "initial-update-in-message-3": initialUpdateInMessage3.count,
+         "address-verification": addressVerification.trackedCount,
+         "security-associations": securityAssociations.count]
     }
 
     /// Local ULIDs some peer's connection still uses (DESIGN section 1: a
@@ -1143,7 +1268,9 @@ struct MobilityStatistics: Equatable, Sendable {
          ("parameter-problems-accepted", parameterProblemsAccepted),
          ("parameter-problems-ignored", parameterProblemsIgnored),
          ("addresses-expired", addressesExpired), ("addresses-purged", addressesPurged),
-         ("entries-removed", entriesRemoved), ("address-unreachable-sent", addressUnreachableSent),
+         ("entries-removed", entriesRemoved), ("entries-evicted", entriesEvicted),
+         ("entries-refused-cache-full", entriesRefusedCacheFull), ("peers-idled", peersIdled),
+         ("associations-retired", associationsRetired), ("address-unreachable-sent", addressUnreachableSent),
          ("address-unreachable-rate-limited", addressUnreachableRateLimited),
          ("binding-updates-piggybacked", bindingUpdatesPiggybacked),
          ("piggybacked-updates-received", piggybackedUpdatesReceived),
@@ -1186,6 +1313,14 @@ struct MobilityStatistics: Equatable, Sendable {
     var addressesExpired: UInt64 = 0
     var addressesPurged: UInt64 = 0
     var entriesRemoved: UInt64 = 0
+    /// Untrusted entries evicted to make room (draft 5.2).
+    var entriesEvicted: UInt64 = 0
+    /// New entries refused: the cache is full and nothing is evictable.
+    var entriesRefusedCacheFull: UInt64 = 0
+    /// Peers whose every address expired: refreshes stopped (dormant).
+    var peersIdled: UInt64 = 0
+    /// Anonymous SAs deleted with their retired or evicted entries.
+    var associationsRetired: UInt64 = 0
     var addressUnreachableSent: UInt64 = 0
     var addressUnreachableRateLimited: UInt64 = 0
 

@@ -250,6 +250,9 @@ public struct AnonymousHandshakeController<Random: RandomNumberGenerator> {
             ("responder-completed", UInt64(clamping: responderCounters.completed)),
             ("responder-diffie-hellman-operations", UInt64(clamping: responderCounters.diffieHellmanOperations)),
             ("responder-rotations", UInt64(clamping: responderCounters.rotations)),
+            ("responder-puzzle-difficulty", UInt64(responder.difficulty)),
+            ("responder-difficulty-raises", UInt64(clamping: responderCounters.difficultyRaises)),
+            ("responder-difficulty-lowers", UInt64(clamping: responderCounters.difficultyLowers)),
         ]
         for drop in HandshakeResponderDrop.allCases {
             list.append(("responder-drop-" + drop.rawValue, UInt64(clamping: responderCounters[drop])))

@@ -6,13 +6,11 @@ import HomelessWire
 /// older ones are stale (RFC 7401 4.1.1 recommends rotating R1 material).
 struct ResponderGeneration: Sendable {
     let slot: UInt32
-    let difficulty: UInt8
     let cookieKey: PrecomputedHMAC
     let keyPair: X25519KeyPair
 
-    init<Random: RandomNumberGenerator>(slot: UInt32, difficulty: UInt8, random: inout Random) {
+    init<Random: RandomNumberGenerator>(slot: UInt32, random: inout Random) {
         self.slot = slot
-        self.difficulty = difficulty
         var secret = [UInt8](repeating: 0, count: 32)
         for index in stride(from: 0, to: 32, by: 8) {
             let word = random.next()
@@ -28,9 +26,13 @@ struct ResponderGeneration: Sendable {
     ///
     /// octets 0-15 are the cookie, 16-19 the SPI (values 0-255 are
     /// reserved by RFC 4302 2.4, so bit 8 is set in them). Both are
-    /// recomputed from message 3: nothing is stored per initiator. One
+    /// recomputed from message 3: nothing is stored per initiator. K is the
+    /// difficulty message 2 asked for (it changes with load, see
+    /// `HandshakeResponder`): binding it here keeps an initiator from
+    /// claiming an easier puzzle than it was given. One
     /// HMAC over 53 octets from a precomputed key state; no allocation.
-    func cookie(initiator: IPv6Address, responder: IPv6Address, nonce: HandshakeBlock16) -> (cookie: HandshakeBlock16, spi: UInt32) {
+    func cookie(initiator: IPv6Address, responder: IPv6Address, nonce: HandshakeBlock16,
+                difficulty: UInt8) -> (cookie: HandshakeBlock16, spi: UInt32) {
         // 64 octets of input space; 53 used.
         var input: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
         var digest: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)

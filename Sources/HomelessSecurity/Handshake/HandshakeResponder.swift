@@ -4,8 +4,22 @@ public import HomelessWire
 /// Settings of the responder side.
 public struct HandshakeResponderConfiguration: Sendable {
     /// Puzzle difficulty K asked of initiators (RFC 7401 4.1.2): 2^K hashes
-    /// on average per message 3. Raise it under load.
+    /// on average per message 3. This is the base: under load the
+    /// responder raises it (see the load settings below).
     public var difficulty: UInt8 = 10
+    /// Highest difficulty the load rule raises K to. Keep it at most the
+    /// initiators' `maximumDifficulty` (20 by default), or they give up.
+    public var maximumDifficulty: UInt8 = 20
+    /// K moves by this many bits per load window.
+    public var difficultyStep: UInt8 = 2
+    /// Message 1s per second above which K rises by a step at the end of a
+    /// load window; at or below half of it K falls by a step (never below
+    /// `difficulty`). Message 2 is stateless and cheap; the rule makes
+    /// every message 3 that costs us a Diffie-Hellman dearer while a flood
+    /// lasts (RFC 7401 4.1.2: the Responder "SHOULD ... adjust K").
+    public var loadThresholdPerSecond: Int = 200
+    /// Length of the window message 1s are counted over.
+    public var loadWindowNanoseconds: UInt64 = 1_000_000_000
     /// Length of a time slot: the cookie secret and the X25519 key pair
     /// change every slot; cookies are accepted for the current and the
     /// previous slot.
@@ -79,6 +93,9 @@ public struct HandshakeResponderCounters: Sendable, Equatable {
     /// X25519 computations done for message 3s (the expensive step).
     public var diffieHellmanOperations = 0
     public var rotations = 0
+    /// Load windows that raised / lowered the puzzle difficulty.
+    public var difficultyRaises = 0
+    public var difficultyLowers = 0
     private var drops = [Int](repeating: 0, count: HandshakeResponderDrop.allCases.count)
 
     public subscript(drop: HandshakeResponderDrop) -> Int {
@@ -105,6 +122,11 @@ public struct HandshakeResponder: Sendable {
     private var previous: ResponderGeneration?
     private var completedCookies: Set<CompletedCookie> = []
     public private(set) var counters = HandshakeResponderCounters()
+    /// The difficulty message 2 asks for now (base, raised under load).
+    public private(set) var difficulty: UInt8
+    /// Message 1s counted in the load window that started at `loadWindowStart`.
+    private var hellosInWindow = 0
+    private var loadWindowStart: MonotonicInstant
 
     private struct CompletedCookie: Hashable, Sendable {
         var slot: UInt32
@@ -114,8 +136,51 @@ public struct HandshakeResponder: Sendable {
     public init<Random: RandomNumberGenerator>(configuration: HandshakeResponderConfiguration = HandshakeResponderConfiguration(),
                                                now: MonotonicInstant, random: inout Random) {
         self.configuration = configuration
-        current = ResponderGeneration(slot: Self.slot(of: now, configuration: configuration),
-                                      difficulty: configuration.difficulty, random: &random)
+        difficulty = configuration.difficulty
+        loadWindowStart = now
+        current = ResponderGeneration(slot: Self.slot(of: now, configuration: configuration), random: &random)
+    }
+
+    /// Every difficulty message 2 may have asked for, the current one first:
+    /// message 3 does not repeat K, so the cookie is checked against each
+    /// (one HMAC each, at most a handful, all before any Diffie-Hellman).
+    var difficultyLevels: [UInt8] {
+        let step = max(1, Int(configuration.difficultyStep))
+        let top = max(Int(configuration.difficulty), Int(min(configuration.maximumDifficulty, HandshakePuzzle.maximumDifficulty)))
+        var levels = [difficulty]
+        for level in stride(from: Int(configuration.difficulty), through: top, by: step) where UInt8(level) != difficulty {
+            levels.append(UInt8(level))
+        }
+        return levels
+    }
+
+    /// Counts a message 1 and, at the end of each load window, moves the
+    /// difficulty: up a step when the window saw more than the threshold
+    /// rate, down a step when it saw at most half of it. Windows that saw
+    /// no message 1 at all (the load stopped) each lower it a step.
+    mutating func noteHello(now: MonotonicInstant) {
+        let window = max(1, configuration.loadWindowNanoseconds)
+        let elapsed = now.nanoseconds &- loadWindowStart.nanoseconds
+        if now.nanoseconds >= loadWindowStart.nanoseconds, elapsed >= window {
+            let threshold = Double(configuration.loadThresholdPerSecond) * Double(window) / 1e9
+            let step = max(1, Int(configuration.difficultyStep))
+            let top = max(Int(configuration.difficulty), Int(min(configuration.maximumDifficulty, HandshakePuzzle.maximumDifficulty)))
+            var level = Int(difficulty)
+            if Double(hellosInWindow) > threshold {
+                level = min(top, level + step)
+            } else if Double(hellosInWindow) <= threshold / 2 {
+                level = max(Int(configuration.difficulty), level - step)
+            }
+            // Whole windows after the first passed without a message 1.
+            let idleWindows = min(Int((elapsed / window) - 1), 64)
+            level = max(Int(configuration.difficulty), level - idleWindows * step)
+            if level > Int(difficulty) { counters.difficultyRaises += 1 }
+            if level < Int(difficulty) { counters.difficultyLowers += 1 }
+            difficulty = UInt8(level)
+            hellosInWindow = 0
+            loadWindowStart = MonotonicInstant(nanoseconds: loadWindowStart.nanoseconds &+ (elapsed / window) * window)
+        }
+        hellosInWindow += 1
     }
 
     static func slot(of now: MonotonicInstant, configuration: HandshakeResponderConfiguration) -> UInt32 {
@@ -137,7 +202,7 @@ public struct HandshakeResponder: Sendable {
     public mutating func rotate<Random: RandomNumberGenerator>(now: MonotonicInstant, random: inout Random) {
         let slot = Self.slot(of: now, configuration: configuration)
         guard slot != current.slot else { return }
-        let next = ResponderGeneration(slot: slot, difficulty: configuration.difficulty, random: &random)
+        let next = ResponderGeneration(slot: slot, random: &random)
         previous = slot &- current.slot == 1 ? current : nil
         current = next
         counters.rotations += 1
@@ -154,10 +219,12 @@ public struct HandshakeResponder: Sendable {
         now: MonotonicInstant, random: inout Random
     ) -> ResponderChallenge {
         rotate(now: now, random: &random)
+        noteHello(now: now)
         let generation = current
-        let (cookie, spi) = generation.cookie(initiator: initiator, responder: responder, nonce: hello.initiatorNonce)
+        let (cookie, spi) = generation.cookie(initiator: initiator, responder: responder, nonce: hello.initiatorNonce,
+                                              difficulty: difficulty)
         counters.challengesSent += 1
-        return ResponderChallenge(difficulty: generation.difficulty, timeSlot: generation.slot, responderSPI: spi,
+        return ResponderChallenge(difficulty: difficulty, timeSlot: generation.slot, responderSPI: spi,
                                   initiatorNonce: hello.initiatorNonce, cookie: cookie,
                                   responderPublicKey: generation.keyPair.publicKey)
     }
@@ -218,14 +285,24 @@ public struct HandshakeResponder: Sendable {
         } else {
             return drop(.staleCookie, nil)
         }
-        // 2. The cookie, recomputed: one HMAC.
-        let (cookie, responderSPI) = generation.cookie(initiator: initiator, responder: responder, nonce: response.initiatorNonce)
-        guard cookie.constantTimeEquals(response.cookie) else { return drop(.badCookie, nil) }
+        // 2. The cookie, recomputed: one HMAC per difficulty level (the
+        //    current one first), which also tells the difficulty asked.
+        var issued: (cookie: HandshakeBlock16, spi: UInt32, difficulty: UInt8)?
+        for level in difficultyLevels {
+            let (candidate, spi) = generation.cookie(initiator: initiator, responder: responder,
+                                                     nonce: response.initiatorNonce, difficulty: level)
+            if candidate.constantTimeEquals(response.cookie) {
+                issued = (candidate, spi, level)
+                break
+            }
+        }
+        guard let issued else { return drop(.badCookie, nil) }
+        let (cookie, responderSPI, askedDifficulty) = issued
         let ahSPI = packet.loadBigEndianUInt32(at: layout.ahOffset + AuthenticationHeaderLayout.spi)
         guard ahSPI == responderSPI else { return drop(.badCookie, nil) }
         // 3. The puzzle: one SHA-256.
         guard HandshakePuzzle.isSolved(cookie: cookie, initiator: initiator, responder: responder,
-                                       difficulty: generation.difficulty, solution: response.solution) else {
+                                       difficulty: askedDifficulty, solution: response.solution) else {
             return drop(.badPuzzle, nil)
         }
         // 4. Replays and capacity: a cookie completes at most once.
@@ -240,7 +317,7 @@ public struct HandshakeResponder: Sendable {
         counters.diffieHellmanOperations += 1
         let secret: [UInt8]
         do { secret = try generation.keyPair.sharedSecret(with: response.initiatorPublicKey) } catch { return drop(.lowOrderKey, nil) }
-        let challenge = ResponderChallenge(difficulty: generation.difficulty, timeSlot: generation.slot,
+        let challenge = ResponderChallenge(difficulty: askedDifficulty, timeSlot: generation.slot,
                                            responderSPI: responderSPI, initiatorNonce: response.initiatorNonce,
                                            cookie: cookie, responderPublicKey: generation.keyPair.publicKey)
         let keys = HandshakeKeySchedule.derive(sharedSecret: secret, initiator: initiator, responder: responder,
