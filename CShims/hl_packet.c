@@ -90,6 +90,15 @@ int hl_packet_set_send_buffer(int fd, int bytes) {
     return hl_setsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, bytes);
 }
 
+int hl_packet_set_copy_threshold(int fd, int on) {
+    return hl_setsockopt_int(fd, SOL_PACKET, PACKET_COPY_THRESH, on);
+}
+
+int hl_packet_set_receive_buffer(int fd, int bytes) {
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) == 0) return 0;
+    return hl_setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, bytes);
+}
+
 int hl_packet_bind(int fd, int ifindex, uint16_t protocol) {
     struct sockaddr_ll sll;
     memset(&sll, 0, sizeof sll);

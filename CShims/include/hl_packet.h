@@ -139,6 +139,12 @@ int hl_packet_set_loss(int fd, int on);
 int hl_packet_set_send_buffer(int fd, int bytes);
 /// bind() to an interface index; protocol is an EtherType in host order
 /// (0x0003 = ETH_P_ALL).
+/// PACKET_COPY_THRESH: a frame longer than its RX slot is written truncated
+/// with TP_STATUS_COPY, and the whole frame is also queued on the socket's
+/// receive queue (while SO_RCVBUF has room) for one recv().
+int hl_packet_set_copy_threshold(int fd, int on);
+/// SO_RCVBUFFORCE (root), falling back to SO_RCVBUF within rmem_max.
+int hl_packet_set_receive_buffer(int fd, int bytes);
 int hl_packet_bind(int fd, int ifindex, uint16_t protocol);
 /// PACKET_FANOUT: group id in the low 16 bits, mode and flags above.
 int hl_packet_join_fanout(int fd, uint16_t group, uint16_t mode, uint16_t flags);

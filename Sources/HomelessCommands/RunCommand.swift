@@ -123,7 +123,7 @@ public struct RunCommand: ParsableCommand {
     public var rxRing = RXRingGeometry.standard.layout.rawValue
 
     @Option(name: .long, help: ArgumentHelp(
-        "RX ring blocks per ring; each worker has two RX rings. With 'frames' a block holds block-size / frame-size frames (default 16 blocks of 1 MiB, 15 frames each: 240 frames, 16 MiB per ring); raise it for sustained small-frame rates on a busy machine (docs/PERFORMANCE.md).",
+        "RX ring blocks per ring; each worker has two RX rings. With 'frames' a block holds block-size / frame-size frames (default 128 blocks of 64 KiB, 32 frames each: 4096 frames, 8 MiB per ring); raise it for sustained small-frame rates on a busy machine (docs/PERFORMANCE.md).",
         valueName: "n"))
     public var rxBlocks: UInt32 = RXRingGeometry.standard.blockCount
 
@@ -131,7 +131,7 @@ public struct RunCommand: ParsableCommand {
     public var rxBlockSize: UInt32 = RXRingGeometry.standard.blockSize
 
     @Option(name: .long, help: ArgumentHelp(
-        "RX frame slot size in bytes (a multiple of 16). 65792 holds a 64 KiB super-frame; smaller slots make the engine turn segmentation and receive offloads off (every frame then crosses at MTU size).",
+        "RX frame slot size in bytes (a multiple of 16, at most --rx-block-size). With 'frames' a frame longer than its slot (a 64 KiB super-frame in the default 2048-byte slot) is written truncated and read whole from the socket's receive queue (PACKET_COPY_THRESH); 65792 holds a super-frame in the slot itself (with --rx-block-size 1048576). With 'blocks', blocks smaller than 65792 bytes make the engine turn segmentation and receive offloads off (every frame then crosses at MTU size).",
         valueName: "bytes"))
     public var rxFrameSize: UInt32 = RXRingGeometry.standard.frameSize
 

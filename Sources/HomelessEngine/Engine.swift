@@ -71,7 +71,8 @@ public struct EngineConfiguration: Sendable {
     }
 
     /// Whether super-frames cross the engine whole: the rings carry offload
-    /// metadata and their slots hold 64 KiB. Then the upper port keeps its
+    /// metadata, the RX rings take 64 KiB frames (in a slot, or through the
+    /// copy path of smaller TPACKET_V2 slots) and the TX slots hold them. Then the upper port keeps its
     /// segmentation and checksum offloads on and the wire its receive
     /// offloads (GRO, LRO); otherwise they are turned off, as every frame
     /// must fit a slot as it is.

@@ -7,11 +7,13 @@ import Testing
         try TXRingGeometry.standard.validate()
         try RXRingGeometry.smallFrameBlocks.validate()
         try TXRingGeometry.smallFrames.validate()
-        // Per-frame hand-off, slots for 64 KiB super-frames: 15 per 1 MiB block.
+        // Per-frame hand-off in 2 KiB slots, deep for small frames; 64 KiB
+        // super-frames come whole through the copy path.
         #expect(RXRingGeometry.standard.layout == .frames)
         #expect(RXRingGeometry.standard.holdsSuperFrames)
-        #expect(RXRingGeometry.standard.frameCount == 16 * 15)
-        #expect(RXRingGeometry.standard.mappedLength == 16 << 20)
+        #expect(RXRingGeometry.standard.copiesLongFrames)
+        #expect(RXRingGeometry.standard.frameCount >= 4096)
+        #expect(RXRingGeometry.standard.mappedLength == 8 << 20)
         #expect(TXRingGeometry.standard.blockCount == 16)
         #expect(TXRingGeometry.standard.maximumFrameLength == 65536 + 256 - 32)
         #expect(!RXRingGeometry.smallFrameBlocks.holdsSuperFrames)
@@ -23,10 +25,15 @@ import Testing
     @Test func perFrameLayoutValidatesItsSlots() {
         var geometry = RXRingGeometry.standard
         geometry.frameSize = 2 << 20
-        #expect(throws: RingGeometryError.frameLargerThanBlock(frame: 2 << 20, block: 1 << 20)) { try geometry.validate() }
-        geometry.frameSize = 2048
-        #expect(geometry.frameCount == 16 * 512)
-        #expect(!geometry.holdsSuperFrames)
+        #expect(throws: RingGeometryError.frameLargerThanBlock(frame: 2 << 20, block: 64 * 1024)) {
+            try geometry.validate()
+        }
+        // Slots that take a whole super-frame need no copy path.
+        geometry.blockSize = 1 << 20
+        geometry.blockCount = 16
+        geometry.frameSize = RXRingGeometry.superFrameSlotSize
+        #expect(geometry.frameCount == 16 * 15)
+        #expect(geometry.holdsSuperFrames && !geometry.copiesLongFrames)
     }
 
     @Test func blockSizeMustBeWholePages() {

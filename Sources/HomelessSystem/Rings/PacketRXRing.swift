@@ -67,6 +67,15 @@ public final class PacketRXRing {
     /// Frames whose ring header pointed outside their block (never seen
     /// from a correct kernel; counted instead of trusted).
     public private(set) var malformedFrames: UInt64 = 0
+    /// Where frames longer than a slot are read whole (nil without the
+    /// copy path): one buffer, allocated with the ring, reused per frame.
+    private let copyPath: CopyPath?
+    /// Frames longer than a slot taken whole from the receive queue.
+    public private(set) var copiedFrames: UInt64 = 0
+    /// Frames longer than a slot whose whole copy was missing (receive
+    /// buffer full, or a copy that did not match its slot): handed on
+    /// truncated, for the worker to drop.
+    public private(set) var lostCopies: UInt64 = 0
 
     /// Creates the socket and runs the setup steps in an order that lets no
     /// frame in before the ring, the filter and the binding are in place:
@@ -93,6 +102,12 @@ public final class PacketRXRing {
                 }
             }
             _ = try retryingInterrupts(.mapRing) { hl_packet_mmap(fd, geometry.mappedLength, &mapped) }
+            if geometry.copiesLongFrames {
+                _ = try retryingInterrupts(.copyThreshold) { hl_packet_set_copy_threshold(fd, 1) }
+                _ = try retryingInterrupts(.receiveBuffer) {
+                    hl_packet_set_receive_buffer(fd, RXRingGeometry.copyReceiveBufferBytes)
+                }
+            }
             if configuration.ignoreOutgoing {
                 _ = try retryingInterrupts(.ignoreOutgoing) { hl_packet_set_ignore_outgoing(fd, 1) }
             }
@@ -128,9 +143,11 @@ public final class PacketRXRing {
             ? FrameSlots(base: mapped, blockSize: geometry.blockSize, frameSize: geometry.frameSize,
                          framesPerBlock: geometry.blockSize / geometry.frameSize, frameCount: geometry.frameCount)
             : nil
+        copyPath = geometry.copiesLongFrames ? CopyPath(descriptor: fd) : nil
     }
 
     deinit {
+        copyPath?.deallocate()
         _ = hl_munmap(base, geometry.mappedLength)
         _ = hl_close(descriptor)
     }
@@ -152,7 +169,7 @@ public final class PacketRXRing {
                 next = slots.after(next)
             }
             blockOutstanding = true
-            return RXBlock(slots: slots, first: first, count: count, offloads: receivesOffloads)
+            return RXBlock(slots: slots, first: first, count: count, offloads: receivesOffloads, copyPath: copyPath)
         }
         let block = base + Int(currentBlock) * Int(geometry.blockSize)
         guard hl_v3_block_status_acquire(block) & UInt32(HL_TP_STATUS_USER) != 0 else { return nil }
@@ -165,6 +182,8 @@ public final class PacketRXRing {
     public func release(_ block: consuming RXBlock) {
         guard blockOutstanding, block.index == currentBlock else { return }
         malformedFrames &+= UInt64(block.malformedFrames)
+        copiedFrames &+= UInt64(block.copiedFrames)
+        lostCopies &+= UInt64(block.lostCopies)
         if let slots {
             guard let run = block.run, run.count > 0 else { return }
             var index = currentBlock

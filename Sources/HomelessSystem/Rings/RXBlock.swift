@@ -15,7 +15,11 @@ public struct RXBlock: ~Copyable {
     let run: FrameRun?
     /// A virtio_net_hdr precedes each frame's MAC header.
     let offloads: Bool
+    /// Where a V2 frame marked TP_STATUS_COPY is read whole (nil: none).
+    let copyPath: CopyPath?
     var malformedFrames: UInt32 = 0
+    var copiedFrames: UInt32 = 0
+    var lostCopies: UInt32 = 0
 
     init(base: UnsafeMutableRawPointer, index: UInt32, size: UInt32, offloads: Bool = false) {
         self.base = base
@@ -23,14 +27,16 @@ public struct RXBlock: ~Copyable {
         self.size = size
         self.run = nil
         self.offloads = offloads
+        self.copyPath = nil
     }
 
-    init(slots: FrameSlots, first: UInt32, count: UInt32, offloads: Bool) {
+    init(slots: FrameSlots, first: UInt32, count: UInt32, offloads: Bool, copyPath: CopyPath? = nil) {
         self.base = slots.base
         self.index = first
         self.size = slots.frameSize
         self.run = FrameRun(slots: slots, first: first, count: count)
         self.offloads = offloads
+        self.copyPath = copyPath
     }
 
     /// Frames in the batch, as reported by the kernel.
@@ -57,14 +63,26 @@ public struct RXBlock: ~Copyable {
     }
 
     /// Visits every frame, counting the ones whose header reaches outside
-    /// their block or slot.
+    /// their block or slot. A V2 frame longer than its slot (TP_STATUS_COPY)
+    /// is visited whole from the copy path's buffer, which the next such
+    /// frame reuses: `body` must be done with a frame when it returns.
     public mutating func forEachFrame<E: Error>(_ body: (RXFrame) throws(E) -> Void) throws(E) {
         if let run {
             var index = run.first
             for _ in 0..<run.count {
                 if let frame = RXFrame(slot: run.slots.address(index), slotSize: run.slots.frameSize,
                                        offloads: offloads) {
-                    try body(frame)
+                    if frame.status & UInt32(HL_TP_STATUS_COPY) != 0, let copyPath {
+                        if let whole = copyPath.receive(copyOf: frame, offloads: offloads) {
+                            copiedFrames &+= 1
+                            try body(whole)
+                        } else {
+                            lostCopies &+= 1
+                            try body(frame)
+                        }
+                    } else {
+                        try body(frame)
+                    }
                 } else {
                     malformedFrames &+= 1
                 }
@@ -75,6 +93,49 @@ public struct RXBlock: ~Copyable {
         var iterator = frames.makeIterator()
         while let frame = iterator.next() { try body(frame) }
         if iterator.stoppedOnMalformedHeader { malformedFrames &+= 1 }
+    }
+}
+
+/// The second half of PACKET_COPY_THRESH: the kernel writes a frame longer
+/// than its V2 slot truncated with TP_STATUS_COPY and queues the whole
+/// frame on the socket's receive queue, in the same order as the slots
+/// (af_packet.c tpacket_rcv queues the copy under the lock that claims the
+/// slot). With PACKET_VNET_HDR, recv() returns the virtio_net_hdr first.
+/// One buffer per ring, allocated once: nothing is allocated per frame.
+struct CopyPath {
+    let descriptor: Int32
+    let buffer: UnsafeMutableRawBufferPointer
+
+    /// A super-frame, its virtio_net_hdr, and room for the largest header.
+    static let capacity = Int(RXRingGeometry.superFrameSlotSize)
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+        buffer = .allocate(byteCount: Self.capacity, alignment: 64)
+    }
+
+    func deallocate() { buffer.deallocate() }
+
+    /// The whole frame whose truncated slot is `slot`, read with one
+    /// non-blocking recv(), or nil when none is queued (the receive buffer
+    /// was full) or the copy's length does not match the slot's tp_len.
+    @inline(__always)
+    func receive(copyOf slot: RXFrame, offloads: Bool) -> RXFrame? {
+        let received: Int
+        do throws(SyscallError) {
+            guard case .done(let count) = try retryingInterruptsNonBlocking(.receive, {
+                hl_packet_receive(descriptor, buffer.baseAddress, buffer.count, 1)
+            }) else { return nil }
+            received = count
+        } catch { return nil }
+        let front = offloads ? PacketOffload.headerSize : 0
+        guard received >= front, received - front == slot.wireLength, received < buffer.count else { return nil }
+        let start = buffer.baseAddress! + front
+        return RXFrame(bytes: UnsafeRawBufferPointer(start: start, count: received - front),
+                       wireLength: slot.wireLength, status: slot.status & ~UInt32(HL_TP_STATUS_COPY),
+                       seconds: slot.seconds, nanoseconds: slot.nanoseconds, flowHash: slot.flowHash,
+                       vlanTag: slot.vlanTag,
+                       offload: offloads ? PacketOffload.load(from: buffer.baseAddress!) : .none)
     }
 }
 

@@ -63,15 +63,18 @@ public struct RXRingGeometry: Hashable, Sendable {
     /// slot with PACKET_VNET_HDR; 256 bytes leave room for more).
     public static let superFrameSlotSize: UInt32 = 65536 + 256
 
-    /// Per-frame hand-off (TPACKET_V2) in 16 blocks of 1 MiB, 15 slots of
-    /// 64.25 KiB each: 240 frames, 16 MiB per socket. Slots hold whole
-    /// super-frames (PACKET_VNET_HDR), so the engine moves 64 KiB TCP
-    /// super-frames instead of 1500-byte segments, and a frame is handed
-    /// over at once (no block retirement: microseconds, not a millisecond,
-    /// per ring; docs/PERFORMANCE.md). Blocks of 1 MiB are an allocation
-    /// order the kernel finds easily and waste 6 % per block.
+    /// Per-frame hand-off (TPACKET_V2) in 128 blocks of 64 KiB, 32 slots
+    /// of 2 KiB each: 4096 frames up to a 1500-byte MTU, 8 MiB per socket.
+    /// A frame is handed over at once (no block retirement: microseconds,
+    /// not a millisecond, per ring; docs/PERFORMANCE.md). A 64 KiB
+    /// segmentation-offload super-frame (PACKET_VNET_HDR) does not fit a
+    /// slot: the ring sets PACKET_COPY_THRESH, so the kernel writes it
+    /// truncated with TP_STATUS_COPY and queues the whole frame on the
+    /// socket, where the worker takes it with one recv() (`copiesLongFrames`).
+    /// Small slots keep the ring deep for small frames (240 super-frame
+    /// slots lost two thirds of 200 kpps on a busy machine).
     public static let standard = RXRingGeometry(
-        blockSize: 1 << 20, blockCount: 16, frameSize: superFrameSlotSize, retireTimeoutMilliseconds: 1,
+        blockSize: 64 * 1024, blockCount: 128, frameSize: 2048, retireTimeoutMilliseconds: 1,
         layout: .frames)
 
     /// TPACKET_V3 blocks for small frames only: 256 blocks of 64 KiB
@@ -88,10 +91,20 @@ public struct RXRingGeometry: Hashable, Sendable {
     public var mappedLength: Int { Int(blockSize) * Int(blockCount) }
     /// TPACKET_V2 slots (`.frames`): frames per block times blocks.
     public var frameCount: UInt32 { frameSize == 0 ? 0 : blockSize / frameSize * blockCount }
-    /// Whether a slot (V2) or a block (V3) can hold a 64 KiB super-frame.
+    /// Whether a 64 KiB super-frame reaches user space whole: in a slot or
+    /// through the copy path (V2), or in a block (V3).
     public var holdsSuperFrames: Bool {
-        (layout == .frames ? frameSize : blockSize) >= Self.superFrameSlotSize
+        layout == .frames || blockSize >= Self.superFrameSlotSize
     }
+
+    /// V2 slots smaller than a super-frame: frames longer than a slot come
+    /// through the socket's receive queue (PACKET_COPY_THRESH).
+    public var copiesLongFrames: Bool { layout == .frames && frameSize < Self.superFrameSlotSize }
+
+    /// Receive buffer (SO_RCVBUF) for the copy path: the kernel queues a
+    /// copy only while the queued copies' memory is below it; 4 MiB holds
+    /// a few dozen super-frames (each charged a few pages over 64 KiB).
+    public static let copyReceiveBufferBytes: Int32 = 4 << 20
 
     public func validate() throws(RingGeometryError) {
         try validateBlocks(blockSize: blockSize, blockCount: blockCount, frameSize: frameSize,

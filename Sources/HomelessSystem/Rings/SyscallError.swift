@@ -58,6 +58,8 @@ public enum SyscallStep: String, Sendable, Hashable {
     case ignoreOutgoing = "setsockopt(PACKET_IGNORE_OUTGOING)"
     case discardMalformed = "setsockopt(PACKET_LOSS)"
     case sendBuffer = "setsockopt(SO_SNDBUF)"
+    case copyThreshold = "setsockopt(PACKET_COPY_THRESH)"
+    case receiveBuffer = "setsockopt(SO_RCVBUF)"
     case bind = "bind(AF_PACKET)"
     case fanout = "setsockopt(PACKET_FANOUT)"
     case attachFilter = "setsockopt(SO_ATTACH_BPF)"
