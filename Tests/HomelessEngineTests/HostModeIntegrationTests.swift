@@ -64,11 +64,14 @@ import Testing
     /// moving from link A to link B, (c) cn renumbered, (d) both, one after
     /// the other, (e) multi-homed mn losing link A; and (s) cn a plain
     /// Standard Host whose Parameter Problem stops mn's Binding Updates;
-    /// (u) a UDP-only conversation (no TCP) renumbered. Binding Updates under
+    /// (u) a UDP-only conversation (no TCP) renumbered; (m) as (b) onto a
+    /// path with a 1280-octet hop: the router's Packet Too Big quotes the
+    /// locators, mn's engine translates it back and mn's kernel lowers the
+    /// path MTU for cn's ULID. Binding Updates under
     /// manual AH SAs (verified by tshark and scapy), ULID translation, the
     /// outage and header size as seen on the router.
     @Test(.enabled(if: isRoot, "needs root for network namespaces"), .timeLimit(.minutes(2)),
-          arguments: ["a", "b", "c", "d", "e", "s", "u"])
+          arguments: ["a", "b", "c", "d", "e", "m", "s", "u"])
     func transferSurvivesHandover(_ handoverCase: String) throws {
         let (text, status) = try Self.runLabScript("mobility.sh", labID: "mb\(handoverCase)\(getpid() % 100000)",
                                                    arguments: [handoverCase])

@@ -13,6 +13,12 @@
 #   d  both move one after the other: mn renumbered, then cn;
 #   e  multi-homed mn (engine on both wires, both links up from the start)
 #      loses link A;
+#   m  as b, and after the move rt's interface toward cn gets a 1280-octet
+#      MTU: rt answers mn's full-size segments with ICMPv6 Packet Too Big
+#      sent to mn's link B locator and quoting the segment with locators;
+#      mn's engine turns the quote back into the ULIDs (RFC 4443 2.4 (c)),
+#      so mn's kernel learns the path MTU for cn's ULID (RFC 8201), its
+#      segments shrink and the transfer goes on;
 #   s  cn runs no engine (a Standard Host, its kernel knows no Mobile IPv6
 #      options): its ICMPv6 Parameter Problem for mn's Initial Binding
 #      Update marks it standard, mn sends no more Binding Updates, and the
@@ -60,7 +66,7 @@
 # KEYING=handshake too, the handshake starts from the SYN (case u: the
 # first datagram) the slow path taps on mn's wire.
 #
-# usage: [MOBILITY_CASE=a|b|c|d|e|s|u] [KEYING=manual|handshake] [STEERING=bridge|classifier] HOMELESS=path/to/homeless Tests/Integration/mobility.sh [CASE]
+# usage: [MOBILITY_CASE=a|b|c|d|e|m|s|u] [KEYING=manual|handshake] [STEERING=bridge|classifier] HOMELESS=path/to/homeless Tests/Integration/mobility.sh [CASE]
 # Exit status: 0 all passed, 1 a check failed, 2 bad usage, 77 skipped (not
 # root, or a tool missing). The last line is "N passed, M failed".
 set -uo pipefail
@@ -75,8 +81,8 @@ case "$KEYING" in
     *) echo "mobility.sh: unknown KEYING '$KEYING' (manual or handshake)" >&2; exit 2 ;;
 esac
 case "$CASE" in
-    a|b|c|d|e|s|u) ;;
-    *) echo "mobility.sh: unknown case '$CASE' (a, b, c, d, e, s or u)" >&2; exit 2 ;;
+    a|b|c|d|e|m|s|u) ;;
+    *) echo "mobility.sh: unknown case '$CASE' (a, b, c, d, e, m, s or u)" >&2; exit 2 ;;
 esac
 STEERING="${STEERING:-bridge}"
 case "$STEERING/$KEYING/$CASE" in
@@ -170,7 +176,7 @@ fi
 
 MN_WIRES=(lnk-a)
 case "$CASE" in
-    b)  # mn is on link A only: link B has neither address nor route yet.
+    b|m)  # mn is on link A only: link B has neither address nor route yet.
         in_ns mn ip -6 route del default via 2001:db8:b::1 dev lnk-b
         in_ns mn ip -6 addr del "$MN_B/64" dev lnk-b
         MN_WIRES=(lnk-a --wire lnk-b) ;;
@@ -340,11 +346,13 @@ case "$CASE" in
     a)  renumber mn "$MN_DEV" "$MN_A" "$MN_A2"
         LAST_MOVE=$(date +%s.%N)
         MN_ADDRESSES="$MN_A,$MN_A2" ;;
-    b)  in_ns mn ip -6 addr add "$MN_B/64" dev "$MN_DEV_B" nodad
+    b|m)  in_ns mn ip -6 addr add "$MN_B/64" dev "$MN_DEV_B" nodad
         in_ns mn ip -6 route add default via 2001:db8:b::1 dev "$MN_DEV_B" metric 200
         check "mn's new link B address reached cn's entry" wait_for 3 live cn "$MN_B"
         in_ns mn ip link set lnk-a down
         LAST_MOVE=$(date +%s.%N)
+        # The new path's narrow hop: rt -> cn only (cn's ACKs are small).
+        [[ "$CASE" == m ]] && in_ns rt ip link set dev lnk-c mtu 1280
         MN_ADDRESSES="$MN_A,$MN_B" ;;
     c)  renumber cn "$CN_DEV" "$CN" "$CN2"
         LAST_MOVE=$(date +%s.%N)
@@ -400,7 +408,17 @@ case "$CASE" in
         check "mn's entry for cn keeps cn's old address as expired" wait_for 3 kept_expired mn "$CN2" "$CN"
         check "cn kept its ULID for the connection (deprecated)" kept_deprecated cn "$CN_DEV" "$CN"
         check "mn verified cn's new address with a probe before sending to it" mobility_count mn addresses-verified 1 ;;
-    b|e)
+    m)
+        ptb=$(in_ns rt awk '$1 == "Icmp6OutType2" { print $2 }' /proc/net/snmp6)
+        check "rt sent Packet Too Big to mn ($ptb)" test "${ptb:-0}" -gt 0
+        translated=$(in_ns mn "$HOMELESS" show stats --json --name mn |
+            python3 -c 'import json, sys; print(json.load(sys.stdin)["totals"]["icmp-errors-translated"])')
+        check "mn's engine turned the Packet Too Big quotes into the ULIDs (icmp-errors-translated $translated)" \
+            test "${translated:-0}" -gt 0
+        route=$(in_ns mn ip -6 route get "$CN" from "$MN_A")
+        echo "mn: $route"
+        check "mn's kernel learned path MTU 1280 for cn's ULID" grep -q 'mtu 1280' <<<"$route" ;;&
+    b|e|m)
         check "cn's entry for mn lists the link B address" wait_for 3 live cn "$MN_B"
         check "cn's entry for mn no longer lists the link A address as live" gone cn "$MN_B" "$MN_A"
         check "cn's entry for mn keeps the link A address as expired" wait_for 3 kept_expired cn "$MN_B" "$MN_A"

@@ -155,6 +155,53 @@ public final class ForwardingWorker: @unchecked Sendable {
         _ = punt.push(bytes, tag: Self.tag(wireIndex: wireIndex, direction: .inbound, note: true))
     }
 
+    /// An inbound ICMPv6 error (RFC 4443 2.4 (c)) quoting a packet we sent
+    /// translated (our locator to the peer's, as a router on the path saw
+    /// it) goes to the kernel with the quote turned back into the ULIDs
+    /// and our locator as destination into our ULID, checksums fixed
+    /// (`LocatorTranslation.rewriteQuotedPacket`), in its TX slot: the
+    /// kernel then finds the socket (RFC 8201 path MTU discovery, error
+    /// reporting). Only quotes of a live record's translation qualify;
+    /// a conversation the kernel opened between the locators themselves
+    /// keeps its quote. False: not such an error, the frame goes on as
+    /// any other.
+    @inline(__always)
+    func forwardIfQuotingTranslatedPacket(_ frame: RXFrame, _ packet: ParsedPacket, to transmit: PacketTXRing) -> Bool {
+        guard packet.upperLayerProtocol == .icmpv6, !packet.isFragment, !frame.checksumNotReady,
+              let icmp = packet.upperLayerOffset,
+              let error = ICMPv6ErrorView(frame.bytes, at: icmp, end: packet.packetEnd),
+              let match = translations.matchQuotedOutbound(source: error.quotedSource,
+                                                           destination: error.quotedDestination)
+        else { return false }
+        if let ports = error.quotedPorts {
+            let bit = TranslationTable.flowBit(protocolNumber: error.quotedNextHeader.rawValue,
+                                               localPort: ports.source, peerPort: ports.destination)
+            if translations.hasFlow(.locators, slot: match.slot, bit: bit),
+               !translations.hasFlow(.identifiers, slot: match.slot, bit: bit) { return false }
+        }
+        let record = match.record
+        let destination = packet.destination == error.quotedSource ? record.localIdentifier : packet.destination
+        for attempt in 0..<2 {
+            if attempt == 1 { flush(transmit) }
+            guard let slot = transmit.reserveSlot() else { continue }
+            guard let source = frame.bytes.baseAddress, let target = slot.buffer.baseAddress,
+                  frame.bytes.count <= slot.buffer.count else {
+                transmit.abandon(slot)
+                return false
+            }
+            target.copyMemory(from: source, byteCount: frame.bytes.count)
+            let outcome = LocatorTranslation.rewriteQuotedPacket(
+                UnsafeMutableRawBufferPointer(start: target, count: frame.bytes.count), packet: packet,
+                quotedSource: record.localIdentifier, quotedDestination: record.peerIdentifier, destination: destination)
+            guard transmit.submit(slot, length: frame.bytes.count) else { break }
+            if outcome == .rewritten { counters.add(.icmpErrorsTranslated) }
+            counters.add(.inboundForwarded)
+            return true
+        }
+        counters.drop(DropReason(.transmitRingFull))
+        return true
+    }
+
     /// The worker loop; returns when `stop` is raised.
     public func run(until stop: StopSignal) {
         let pollSet = UnsafeMutablePointer<pollfd>.allocate(capacity: 2)
@@ -316,6 +363,9 @@ public final class ForwardingWorker: @unchecked Sendable {
         // After the unreachable check: a SYN to such a peer opens nothing.
         noteIfConversationStart(bytes, packet, direction: direction)
         if direction == .inbound { noteIfParameterProblem(bytes, packet) }
+        if direction == .inbound, addresses == nil, forwardIfQuotingTranslatedPacket(frame, packet, to: transmit) {
+            return
+        }
         // Activity-related lifetimes (2.1.3): the peer's wire address and,
         // when translated, its ULID were used now.
         let peerOnWire = direction == .inbound ? packet.source : (addresses?.destination ?? packet.destination)

@@ -328,6 +328,20 @@ public final class TranslationTable: @unchecked Sendable {
         find(source) { $0.matchesInbound(source: source, destination: destination) }
     }
 
+    /// The record whose outbound translation produced a packet
+    /// `source` -> `destination` as an ICMPv6 error quotes it (wire
+    /// addresses: one of our locators to one of the peer's), or nil when
+    /// no live record translates to these addresses (identity records
+    /// included: nothing was rewritten).
+    @inline(__always)
+    func matchQuotedOutbound(source: IPv6Address, destination: IPv6Address) -> TranslationMatch? {
+        find(destination) {
+            !$0.isIdentity && (source == $0.localLocator || source == $0.alternateLocalLocator)
+                && (destination == $0.peerLocator || destination == $0.alternatePeerLocator
+                    || destination == $0.previousPeerLocator)
+        }
+    }
+
     /// The record of a peer our kernel sends to from one of our locators
     /// (not the ULID): `source` a local locator, `destination` one of the
     /// peer's locators or its ULID.

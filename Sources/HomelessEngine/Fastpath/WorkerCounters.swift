@@ -35,6 +35,10 @@ public final class WorkerCounters: @unchecked Sendable {
         /// super-frames (GSO/GRO) sent whole for the kernel to segment
         /// only where the egress device needs it.
         case partialChecksumsPassed, superFramesPassed
+        /// Inbound ICMPv6 errors quoting a packet we sent translated:
+        /// the quote (and our locator as destination) turned back into
+        /// the ULIDs (RFC 4443 2.4 (c), RFC 8201).
+        case icmpErrorsTranslated
     }
 
     static let dropBase = Counter.allCases.count
@@ -99,6 +103,7 @@ extension WorkerCounters.Counter {
         case .conversationsTapped: "conversations-tapped"
         case .partialChecksumsPassed: "partial-checksums-passed"
         case .superFramesPassed: "super-frames-passed"
+        case .icmpErrorsTranslated: "icmp-errors-translated"
         }
     }
 }

@@ -113,38 +113,64 @@ public enum LocatorTranslation {
         rewrite(buffer, packet: packet, source: peerIdentifier, destination: localIdentifier)
     }
 
-    /// For an ICMPv6 error (type < 128: Destination Unreachable, Packet Too
+    /// For an ICMPv6 error (types 1-4: Destination Unreachable, Packet Too
     /// Big, Time Exceeded, Parameter Problem; RFC 4443 2.4 (c)) about a
     /// packet we sent with locators, e.g. Packet Too Big from a router on
     /// the path: rewrites the addresses of the quoted IPv6 header (its
     /// source is our locator, its destination the peer's) to the ULIDs the
     /// kernel's socket knows, so path MTU discovery and error reporting
-    /// reach the right connection. The ICMPv6 checksum covers the quoted
-    /// bytes, so it is fixed incrementally. The outer header is left to
-    /// `rewrite`. Returns `.unchanged` when the message is not an error or
-    /// quotes less than a whole IPv6 header.
+    /// reach the right connection (RFC 8201 4: the kernel matches the
+    /// quoted addresses to its sockets).
+    ///
+    /// Checksums, all by RFC 1624 eqn. 3: the quoted upper-layer checksum
+    /// (TCP, UDP, ICMPv6 directly after the quoted header) covers the
+    /// quoted addresses and is fixed when the quote holds it (a quoted UDP
+    /// checksum of 0 stays 0); a truncated quote keeps its bytes, which the
+    /// kernel does not verify. The message's own checksum covers the
+    /// quoted bytes and the outer pseudo-header, so it follows both, and
+    /// the outer destination becomes `destination` when given (our ULID
+    /// in place of our locator). Returns `.unchanged` when the message is
+    /// not an error quoting a whole IPv6 header, or nothing changes;
+    /// `.refusedMobileIPv6Headers` for a Routing header or Home Address
+    /// option on the outer packet (its pseudo-header is another).
     @inlinable
     public static func rewriteQuotedPacket(_ buffer: UnsafeMutableRawBufferPointer, packet: ParsedPacket,
                                            quotedSource newSource: IPv6Address,
-                                           quotedDestination newDestination: IPv6Address) -> TranslationOutcome {
-        guard packet.upperLayerProtocol == .icmpv6, !packet.isFragment, let icmp = packet.upperLayerOffset else { return .unchanged }
-        let quoted = icmp + ICMPv6View.Field.body
-        guard icmp >= 0, packet.packetEnd <= buffer.count, quoted + IPv6HeaderView.length <= packet.packetEnd else {
+                                           quotedDestination newDestination: IPv6Address,
+                                           destination newOuterDestination: IPv6Address? = nil) -> TranslationOutcome {
+        guard packet.upperLayerProtocol == .icmpv6, !packet.isFragment, let icmp = packet.upperLayerOffset,
+              packet.ipv6Offset >= 0, packet.ipv6Offset + IPv6HeaderView.length <= buffer.count,
+              let error = ICMPv6ErrorView(UnsafeRawBufferPointer(buffer), at: icmp, end: packet.packetEnd)
+        else { return .unchanged }
+        if packet.routingFinalDestination != nil || packet.routingHeaderOffset != nil || packet.homeAddress != nil {
+            return .refusedMobileIPv6Headers
+        }
+        let oldSource = error.quotedSource, oldDestination = error.quotedDestination
+        let outerDestination = newOuterDestination ?? packet.destination
+        if oldSource == newSource && oldDestination == newDestination && outerDestination == packet.destination {
             return .unchanged
         }
-        let bytes = UnsafeRawBufferPointer(buffer)
-        guard bytes.load(fromByteOffset: icmp, as: UInt8.self) < 128,
-              bytes.load(fromByteOffset: quoted, as: UInt8.self) >> 4 == 6 else { return .unchanged }
-        let oldSource = IPv6Address(bytes: bytes, at: quoted + IPv6HeaderView.Field.source)
-        let oldDestination = IPv6Address(bytes: bytes, at: quoted + IPv6HeaderView.Field.destination)
-        if oldSource == newSource && oldDestination == newDestination { return .unchanged }
-        let at = icmp + ICMPv6View.Field.checksum
-        var checksum = UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt16.self))
+        var checksum = UInt16(bigEndian: UnsafeRawBufferPointer(buffer).loadUnaligned(
+            fromByteOffset: error.checksumOffset, as: UInt16.self))
+        if let at = error.quotedChecksumOffset {
+            let old = UInt16(bigEndian: UnsafeRawBufferPointer(buffer).loadUnaligned(fromByteOffset: at, as: UInt16.self))
+            if !(error.quotedNextHeader == .udp && old == 0) {
+                var updated = InternetChecksum.update(old, replacing: oldSource, with: newSource)
+                updated = InternetChecksum.update(updated, replacing: oldDestination, with: newDestination)
+                if error.quotedNextHeader == .udp && updated == 0 { updated = 0xFFFF }
+                checksum = InternetChecksum.update(checksum, replacing: old, with: updated)
+                buffer.storeBytes(of: updated.bigEndian, toByteOffset: at, as: UInt16.self)
+            }
+        }
         checksum = InternetChecksum.update(checksum, replacing: oldSource, with: newSource)
         checksum = InternetChecksum.update(checksum, replacing: oldDestination, with: newDestination)
-        buffer.storeBytes(of: checksum.bigEndian, toByteOffset: at, as: UInt16.self)
-        newSource.write(to: buffer, at: quoted + IPv6HeaderView.Field.source)
-        newDestination.write(to: buffer, at: quoted + IPv6HeaderView.Field.destination)
+        if outerDestination != packet.destination {
+            checksum = InternetChecksum.update(checksum, replacing: packet.destination, with: outerDestination)
+            outerDestination.write(to: buffer, at: packet.ipv6Offset + IPv6HeaderView.Field.destination)
+        }
+        buffer.storeBytes(of: checksum.bigEndian, toByteOffset: error.checksumOffset, as: UInt16.self)
+        newSource.write(to: buffer, at: error.quotedSourceOffset)
+        newDestination.write(to: buffer, at: error.quotedDestinationOffset)
         return .rewritten
     }
 }

@@ -168,3 +168,98 @@ public struct ICMPv6Message: Hashable, Sendable {
         buffer.storeWireUInt16(sum, at: offset + ICMPv6View.Field.checksum)
     }
 }
+
+/// An ICMPv6 error message (RFC 4443 2.1: types 1-4, Destination
+/// Unreachable, Packet Too Big, Time Exceeded, Parameter Problem) and the
+/// invoking packet it quotes (RFC 4443 2.4 (c): as much of it as fits):
+///
+///      0                   1                   2                   3
+///      0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+///     +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+///     |     Type      |     Code      |          Checksum             |
+///     +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+///     |        Unused / MTU (Packet Too Big) / Pointer (Param. Problem)|
+///     +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+///     |  Invoking packet: its IPv6 header (40 octets), then as much   |
+///     |  of its extension and upper-layer headers and data as fits    |
+///     +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+///
+/// Exists only when the whole quoted IPv6 header is there; fields after
+/// it are optional, as a router may quote little. Non-throwing and
+/// non-allocating: the fast path builds it per inbound ICMPv6 packet.
+public struct ICMPv6ErrorView {
+    public enum Field {
+        /// MTU of Packet Too Big, Pointer of Parameter Problem, else unused.
+        public static let parameter = 4
+        /// Start of the invoking packet.
+        public static let invokingPacket = 8
+    }
+
+    public let bytes: UnsafeRawBufferPointer
+    /// Start of the ICMPv6 message.
+    public let offset: Int
+    /// End of the message (end of the IPv6 payload).
+    public let end: Int
+
+    /// nil unless the message at `offset` (up to `end`) is an error type
+    /// whose quote holds an IPv6 version-6 header.
+    @inlinable
+    public init?(_ bytes: UnsafeRawBufferPointer, at offset: Int, end: Int) {
+        guard offset >= 0, end <= bytes.count,
+              offset + Field.invokingPacket + IPv6HeaderView.length <= end else { return nil }
+        let type = bytes.wireUInt8(at: offset)
+        guard type >= ICMPv6View.typeDestinationUnreachable, type <= ICMPv6View.typeParameterProblem,
+              bytes.wireUInt8(at: offset + Field.invokingPacket) >> 4 == 6 else { return nil }
+        self.bytes = bytes
+        self.offset = offset
+        self.end = end
+    }
+
+    @inlinable public var type: UInt8 { bytes.wireUInt8(at: offset) }
+    /// Absolute offset of the message's checksum field.
+    @inlinable public var checksumOffset: Int { offset + ICMPv6View.Field.checksum }
+    /// Packet Too Big: the MTU of the next-hop link (RFC 4443 3.2).
+    @inlinable public var mtu: UInt32? {
+        type == ICMPv6View.typePacketTooBig ? bytes.wireUInt32(at: offset + Field.parameter) : nil
+    }
+
+    /// Absolute offset of the quoted IPv6 header.
+    @inlinable public var quotedHeaderOffset: Int { offset + Field.invokingPacket }
+    /// Absolute offsets of the quoted source and destination addresses.
+    @inlinable public var quotedSourceOffset: Int { quotedHeaderOffset + IPv6HeaderView.Field.source }
+    @inlinable public var quotedDestinationOffset: Int { quotedHeaderOffset + IPv6HeaderView.Field.destination }
+    @inlinable public var quotedSource: IPv6Address { IPv6Address(bytes: bytes, at: quotedSourceOffset) }
+    @inlinable public var quotedDestination: IPv6Address { IPv6Address(bytes: bytes, at: quotedDestinationOffset) }
+    @inlinable public var quotedNextHeader: IPProtocol {
+        IPProtocol(rawValue: bytes.wireUInt8(at: quotedHeaderOffset + IPv6HeaderView.Field.nextHeader))
+    }
+    /// Absolute offset of the quoted upper-layer header when it follows
+    /// the fixed header directly (TCP, UDP or ICMPv6: no extension header).
+    @inlinable public var quotedUpperLayerOffset: Int? {
+        switch quotedNextHeader {
+        case .tcp, .udp, .icmpv6: quotedHeaderOffset + IPv6HeaderView.length
+        default: nil
+        }
+    }
+
+    /// Absolute offset of the quoted upper-layer checksum when the quote
+    /// holds it (the quoted packet's checksum covers its pseudo-header
+    /// addresses, RFC 8200 8.1); nil when truncated before it or for
+    /// another protocol.
+    @inlinable public var quotedChecksumOffset: Int? {
+        guard let upper = quotedUpperLayerOffset else { return nil }
+        let field: Int
+        switch quotedNextHeader {
+        case .tcp: field = TCPHeaderView.Field.checksum
+        case .udp: field = UDPHeaderView.Field.checksum
+        default: field = ICMPv6View.Field.checksum
+        }
+        return upper + field + 2 <= end ? upper + field : nil
+    }
+
+    /// The quoted TCP or UDP ports (source, destination) when quoted.
+    @inlinable public var quotedPorts: (source: UInt16, destination: UInt16)? {
+        guard let upper = quotedUpperLayerOffset, quotedNextHeader != .icmpv6, upper + 4 <= end else { return nil }
+        return (bytes.wireUInt16(at: upper), bytes.wireUInt16(at: upper + 2))
+    }
+}
