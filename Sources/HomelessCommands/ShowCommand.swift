@@ -18,8 +18,7 @@ public struct ShowCommand: ParsableCommand {
               ports  wire interfaces, upper ports, workers, ring geometry
               stats  per-worker packets, bytes, punts and drops by reason, and \
             each RX ring's PACKET_STATISTICS (packets, drops, freezes)
-              cache  Host Cache entry and address counts, and the entries \
-            (with --address, only the Foreign entry holding that address)
+              cache  Host Cache entry and address counts
               sa     security associations loaded with `homeless run --sa`: SPI, \
             direction, algorithm, class, addresses, bound Host Cache entry, \
             replay window (inbound) or next sequence number and rekey need \
@@ -41,17 +40,10 @@ public struct ShowCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Engine instance name (as given to `homeless run --name`).", valueName: "name"))
     public var name = "default"
 
-    @Option(name: .long, help: ArgumentHelp(
-        "With `cache`: list only the Foreign entry holding this address (the counts stay whole).", valueName: "address"))
-    public var address: String?
-
     public init() {}
 
     public func run() throws {
-        if address != nil, subject != .cache {
-            throw ValidationError("--address applies to `show cache` only")
-        }
-        let request = subject.rawValue + (json ? " json" : "") + (address.map { " address=\($0)" } ?? "")
+        let request = subject.rawValue + (json ? " json" : "")
         let socketName = EngineConfiguration.controlSocketName(name)
         do {
             let response = try ControlSocket.request(name: socketName, request)

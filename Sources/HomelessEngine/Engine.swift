@@ -526,8 +526,7 @@ public final class Engine: @unchecked Sendable {
     var slowPathCounters: WorkerCounters? { slowPath?.counters }
 
     /// The text or JSON answer to one control request: `ports`, `stats`,
-    /// `cache` or `sa`, optionally followed by `json` (and, for `cache`,
-    /// `address=A`).
+    /// `cache` or `sa`, optionally followed by `json`.
     func respond(to request: String) -> String {
         let words = request.split(separator: " ").map(String.init)
         let json = words.contains("json")
@@ -535,14 +534,7 @@ public final class Engine: @unchecked Sendable {
         switch words.first ?? "" {
         case "ports": return json ? status.portsJSON() : status.portsText()
         case "stats": return json ? status.statsJSON() : status.statsText()
-        case "cache":
-            // `address=A`: only the entry holding A (`homeless show cache --address`).
-            let holding = words.first { $0.hasPrefix("address=") }.map { String($0.dropFirst(8)) }
-            let address = holding.flatMap(IPv6Address.init)
-            if holding != nil, address == nil {
-                return JSONText.object([("error", JSONText.quoted("bad address in '\(request)'"))]) + "\n"
-            }
-            return json ? status.cacheJSON(holding: address) : status.cacheText(holding: address)
+        case "cache": return json ? status.cacheJSON() : status.cacheText()
         case "sa":
             let database = securityAssociations.read { $0 }
             return json ? EngineStatus.securityAssociationsJSON(database) : EngineStatus.securityAssociationsText(database)

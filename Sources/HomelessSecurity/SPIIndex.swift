@@ -1,14 +1,12 @@
 /// Open-addressing map from inbound SPI to a slot in the SA table.
 ///
-/// Filled as SAs are installed (control path and slow path: one insert per
-/// SA, amortised O(1), the table doubling when half full); lookups probe a
-/// flat array of (SPI, slot) pairs and never allocate. SPI 0 is reserved
-/// (RFC 4302 2.4) and marks empty buckets. The table is kept at most half full.
+/// Built when SAs are installed (control path); lookups probe a flat array
+/// of (SPI, slot) pairs and never allocate. SPI 0 is reserved (RFC 4302
+/// 2.4) and marks empty buckets. The table is kept at most half full.
 struct SPIIndex: Sendable {
     private var keys: [UInt32]
     private var slots: [Int32]
     private var mask: Int
-    private(set) var count = 0
 
     init(spis: [UInt32]) {
         var capacity = 8
@@ -16,27 +14,12 @@ struct SPIIndex: Sendable {
         keys = [UInt32](repeating: 0, count: capacity)
         slots = [Int32](repeating: -1, count: capacity)
         mask = capacity - 1
-        for (slot, spi) in spis.enumerated() where spi != 0 { insert(spi, slot: slot) }
-    }
-
-    /// Maps `spi` to `slot` (replacing an earlier slot for it). SPI 0 is ignored.
-    mutating func insert(_ spi: UInt32, slot: Int) {
-        guard spi != 0 else { return }
-        if (count + 1) * 2 > keys.count { grow() }
-        var bucket = Self.hash(spi) & mask
-        while keys[bucket] != 0, keys[bucket] != spi { bucket = (bucket + 1) & mask }
-        if keys[bucket] == 0 { count += 1 }
-        keys[bucket] = spi
-        slots[bucket] = Int32(slot)
-    }
-
-    private mutating func grow() {
-        let oldKeys = keys, oldSlots = slots
-        keys = [UInt32](repeating: 0, count: oldKeys.count * 2)
-        slots = [Int32](repeating: -1, count: oldKeys.count * 2)
-        mask = keys.count - 1
-        count = 0
-        for (bucket, spi) in oldKeys.enumerated() where spi != 0 { insert(spi, slot: Int(oldSlots[bucket])) }
+        for (slot, spi) in spis.enumerated() where spi != 0 {
+            var bucket = Self.hash(spi) & mask
+            while keys[bucket] != 0 { bucket = (bucket + 1) & mask }
+            keys[bucket] = spi
+            slots[bucket] = Int32(slot)
+        }
     }
 
     /// Fibonacci hashing: SPIs are often sequential, the multiply spreads them.

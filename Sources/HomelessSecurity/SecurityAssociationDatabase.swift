@@ -14,24 +14,17 @@ public import HomelessWire
 /// counters); the per-packet paths do not allocate.
 public struct SecurityAssociationDatabase: Sendable {
     public private(set) var associations: [SecurityAssociation] = []
-    // The indexes are kept up to date by every change, so adding, binding
-    // and looking up cost O(1) amortised whatever the number of SAs (a
-    // host may hold one pair per peer, 10^5 and more): the slow path does
-    // one of them per signalling packet.
     private var inboundIndex = SPIIndex(spis: [])
-    /// The first outbound SA with each SPI (what `bind` looks for).
-    private var outboundBySPI: [UInt32: Int] = [:]
-    /// The latest outbound SA for each destination.
+    private var outboundByEntry: [HostCacheEntryID: Int] = [:]
     private var outboundByDestination: [IPv6Address: Int] = [:]
-    /// The SAs (both directions) bound to each Host Cache entry, in slot order.
-    private var boundSlots: [HostCacheEntryID: [Int]] = [:]
 
     public init() {}
 
     /// Builds a database from `associations`, all or nothing: a duplicate
     /// inbound SPI fails and leaves nothing installed.
     public init(_ associations: [SecurityAssociation]) throws(SecurityAssociationError) {
-        for association in associations { try add(association) }
+        self.associations = associations
+        try rebuildIndexes()
     }
 
     public var count: Int { associations.count }
@@ -39,15 +32,10 @@ public struct SecurityAssociationDatabase: Sendable {
     /// Adds an SA. Fails on a duplicate inbound SPI. A later outbound SA for
     /// the same destination or entry takes over from an earlier one.
     public mutating func add(_ association: SecurityAssociation) throws(SecurityAssociationError) {
-        if association.direction == .inbound {
-            // SPI 0 is reserved and never in the index: only it needs a search.
-            let duplicate = association.spi == 0
-                ? associations.contains { $0.direction == .inbound && $0.spi == 0 }
-                : inboundIndex.slot(for: association.spi) != nil
-            if duplicate { throw .duplicateSPI(association.spi) }
-        }
-        associations.append(association)
-        index(slot: associations.count - 1)
+        var candidate = self
+        candidate.associations.append(association)
+        try candidate.rebuildIndexes()
+        self = candidate
     }
 
     /// Replaces every SA with `associations`, all or nothing.
@@ -55,84 +43,41 @@ public struct SecurityAssociationDatabase: Sendable {
         self = try SecurityAssociationDatabase(associations)
     }
 
-    /// Removes SAs matching `predicate` (e.g. those of an expired Host
-    /// Cache Entry). O(SAs): the slots move, so the indexes are rebuilt.
+    /// Removes SAs matching `predicate` (e.g. those of an expired Host Cache Entry).
     public mutating func removeAll(where predicate: (SecurityAssociation) -> Bool) {
-        let kept = associations.filter { !predicate($0) }
-        guard kept.count != associations.count else { return }
+        associations.removeAll(where: predicate)
         // Removing cannot create duplicates.
-        self = (try? SecurityAssociationDatabase(kept)) ?? SecurityAssociationDatabase()
+        try? rebuildIndexes()
     }
 
     /// Binds the outbound and inbound SAs with `spi` to a Foreign Host Cache Entry (draft 2.4.2).
     public mutating func bind(spi: UInt32, direction: SecurityAssociationDirection, to entry: HostCacheEntryID?) -> Bool {
-        guard let slot = firstSlot(spi: spi, direction: direction) else { return false }
-        rebind(slot: slot, to: entry)
-        return true
-    }
-
-    /// Unbinds every SA bound to `entry` (the entry went away); they stay
-    /// for a later entry of the same peer.
-    public mutating func unbindAll(from entry: HostCacheEntryID) {
-        for slot in boundSlots[entry] ?? [] { associations[slot].hostCacheEntry = nil }
-        boundSlots[entry] = nil
-    }
-
-    /// Whether an inbound SA other than `spi` is bound to `entry` (another
-    /// SA speaks for that entry, draft 2.4.2, 5.3).
-    public func hasInbound(boundTo entry: HostCacheEntryID, otherThan spi: UInt32) -> Bool {
-        (boundSlots[entry] ?? []).contains { associations[$0].direction == .inbound && associations[$0].spi != spi }
-    }
-
-    /// Stores `association` (its sequence counter moved) over the outbound
-    /// SA `outbound(entry:destination:)` chose, keeping its binding. False
-    /// when that SA is no longer the one with `association`'s SPI.
-    @discardableResult
-    public mutating func replaceOutbound(_ association: SecurityAssociation, entry: HostCacheEntryID?,
-                                         destination: IPv6Address) -> Bool {
-        guard association.direction == .outbound, let slot = outboundSlot(entry: entry, destination: destination),
-              associations[slot].spi == association.spi, associations[slot].destination == association.destination
-        else { return false }
-        var updated = association
-        updated.hostCacheEntry = associations[slot].hostCacheEntry
-        associations[slot] = updated
-        return true
-    }
-
-    private func firstSlot(spi: UInt32, direction: SecurityAssociationDirection) -> Int? {
-        switch direction {
-        case .inbound where spi == 0: associations.firstIndex { $0.spi == 0 && $0.direction == .inbound }
-        case .inbound: inboundIndex.slot(for: spi)
-        case .outbound: outboundBySPI[spi]
-        }
-    }
-
-    private mutating func index(slot: Int) {
-        let association = associations[slot]
-        switch association.direction {
-        case .inbound:
-            inboundIndex.insert(association.spi, slot: slot)
-        case .outbound:
-            if outboundBySPI[association.spi] == nil { outboundBySPI[association.spi] = slot }
-            outboundByDestination[association.destination] = slot
-        }
-        // The newest slot: appending keeps the list in slot order.
-        if let entry = association.hostCacheEntry { boundSlots[entry, default: []].append(slot) }
-    }
-
-    private mutating func rebind(slot: Int, to entry: HostCacheEntryID?) {
-        let old = associations[slot].hostCacheEntry
-        guard old != entry else { return }
-        if let old {
-            boundSlots[old]?.removeAll { $0 == slot }
-            if boundSlots[old]?.isEmpty == true { boundSlots[old] = nil }
+        guard let slot = associations.firstIndex(where: { $0.spi == spi && $0.direction == direction }) else {
+            return false
         }
         associations[slot].hostCacheEntry = entry
-        if let entry {
-            var slots = boundSlots[entry] ?? []
-            slots.insert(slot, at: slots.firstIndex { $0 > slot } ?? slots.count)
-            boundSlots[entry] = slots
+        try? rebuildIndexes()
+        return true
+    }
+
+    private mutating func rebuildIndexes() throws(SecurityAssociationError) {
+        var inboundSPIs = [UInt32](repeating: 0, count: associations.count)
+        var seen = Set<UInt32>()
+        var byEntry: [HostCacheEntryID: Int] = [:]
+        var byDestination: [IPv6Address: Int] = [:]
+        for (slot, association) in associations.enumerated() {
+            switch association.direction {
+            case .inbound:
+                guard seen.insert(association.spi).inserted else { throw .duplicateSPI(association.spi) }
+                inboundSPIs[slot] = association.spi
+            case .outbound:
+                if let entry = association.hostCacheEntry { byEntry[entry] = slot }
+                byDestination[association.destination] = slot
+            }
         }
+        inboundIndex = SPIIndex(spis: inboundSPIs)
+        outboundByEntry = byEntry
+        outboundByDestination = byDestination
     }
 
     // MARK: Lookups
@@ -148,8 +93,7 @@ public struct SecurityAssociationDatabase: Sendable {
     }
 
     private func outboundSlot(entry: HostCacheEntryID?, destination: IPv6Address) -> Int? {
-        if let entry, let slots = boundSlots[entry],
-           let slot = slots.last(where: { associations[$0].direction == .outbound }) { return slot }
+        if let entry, let slot = outboundByEntry[entry] { return slot }
         return outboundByDestination[destination]
     }
 

@@ -150,17 +150,6 @@ import Testing
         Self.expectAllPassed(text, status: status)
     }
 
-    /// Tests/Integration/many-peers.sh: 10^5 other peers each send cn a
-    /// Binding Update under a manual SA of their own, and cn's engine makes
-    /// an entry for each through its normal inbound path (issue 11); then
-    /// mn's iperf3 transfer to cn survives mn's renumbering, translated,
-    /// while the Host Cache holds them all.
-    @Test(.enabled(if: isRoot, "needs root for network namespaces"), .timeLimit(.minutes(5)))
-    func trafficToAPeerWhileTheCacheHoldsAHundredThousandOthers() throws {
-        let (text, status) = try Self.runLabScript("many-peers.sh", labID: "mp\(getpid() % 100000)")
-        Self.expectAllPassed(text, status: status)
-    }
-
     /// Tests/Integration/hijack.sh: a hostile host ev with a valid SA of
     /// its own with cn (a distinct manual key; or, with the anonymous
     /// handshake, one its engine made) sends AH-valid Binding Updates

@@ -76,8 +76,7 @@ pass() { passed=$((passed + 1)); echo "ok   $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 
 # Starts `homeless run` on NODE's WIRE (engine name = node name) and waits
-# until its control socket answers (5 s, or ENGINE_START_SECONDS: loading
-# 10^5 SAs takes longer). ENGINE_LOG_LEVEL sets --log-level.
+# until its control socket answers. ENGINE_LOG_LEVEL sets --log-level.
 start_engine() {   # node wire extra-args...
     local node="$1" wire="$2"; shift 2
     # `ip netns exec` execs the engine, so $! is the engine's own PID (a
@@ -85,7 +84,7 @@ start_engine() {   # node wire extra-args...
     ip netns exec "hl-$LAB_ID-$node" "$HOMELESS" run --wire "$wire" --name "$node" \
         --log-level "${ENGINE_LOG_LEVEL:-notice}" "$@" >"$WORK/$node.log" 2>&1 &
     ENGINE_PID[$node]=$!
-    for _ in $(seq $(( ${ENGINE_START_SECONDS:-5} * 20 ))); do
+    for _ in $(seq 100); do
         if in_ns "$node" "$HOMELESS" show ports --name "$node" >/dev/null 2>&1; then return 0; fi
         kill -0 "${ENGINE_PID[$node]}" 2>/dev/null || break
         sleep 0.05

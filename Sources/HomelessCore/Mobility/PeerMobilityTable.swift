@@ -12,10 +12,6 @@ public struct PeerMobilityTable: Sendable {
     /// Our current local addresses (all scopes): new peers start with them.
     public private(set) var localAddresses: Set<IPv6Address>
     var deadlines: [HostCacheEntryID: MonotonicInstant] = [:]
-    /// The deadlines again, earliest first, for `nextDeadline` and
-    /// `fireTimers` in O(log peers) instead of a pass over every peer (the
-    /// slow path asks for the next deadline on every round).
-    private var queue = DeadlineQueue()
 
     public init(parameters: MobilityParameters = MobilityParameters(), localAddresses: [IPv6Address] = []) {
         self.parameters = parameters
@@ -35,13 +31,13 @@ public struct PeerMobilityTable: Sendable {
         peers[entry] = PeerMobilityState(localIdentifier: localIdentifier, peerIdentifier: peerIdentifier,
                                          localAddresses: Array(localAddresses), parameters: parameters,
                                          initialSequence: initialSequence)
-        setDeadline(nil, for: entry)
+        deadlines[entry] = nil
     }
 
     /// Forgets a peer (its entry was removed, 2.1.4).
     public mutating func removePeer(_ entry: HostCacheEntryID) {
         peers[entry] = nil
-        setDeadline(nil, for: entry)
+        deadlines[entry] = nil
     }
 
     /// Applies an event to one peer; nil when the peer is unknown.
@@ -49,7 +45,7 @@ public struct PeerMobilityTable: Sendable {
         guard var state = peers[entry] else { return nil }
         let actions = state.handle(event, now: now)
         peers[entry] = state
-        setDeadline(state.scheduledDeadline, for: entry)
+        deadlines[entry] = state.scheduledDeadline
         return actions
     }
 
@@ -66,16 +62,11 @@ public struct PeerMobilityTable: Sendable {
     }
 
     /// The earliest instant at which `fireTimers` has work.
-    public var nextDeadline: MonotonicInstant? { queue.earliest }
+    public var nextDeadline: MonotonicInstant? { deadlines.values.min() }
 
     /// Delivers `timerFired` to every peer whose deadline has passed.
     public mutating func fireTimers(now: MonotonicInstant) -> [PeerActions] {
-        let due = queue.takeDue(now: now, current: deadlines)
-            .sorted { ($0.slot, $0.generation) < ($1.slot, $1.generation) }
-        // Their pairs left the queue: whatever deadline `handle` sets next
-        // (the same one included) goes back in.
-        for entry in due { deadlines[entry] = nil }
-        defer { queue.dropStale(current: deadlines) }
+        let due = deadlines.filter { $0.value <= now }.keys.sorted { ($0.slot, $0.generation) < ($1.slot, $1.generation) }
         var result: [PeerActions] = []
         for entry in due {
             if let actions = handle(.timerFired, for: entry, now: now), !actions.isEmpty {
@@ -83,13 +74,6 @@ public struct PeerMobilityTable: Sendable {
             }
         }
         return result
-    }
-
-    private mutating func setDeadline(_ deadline: MonotonicInstant?, for entry: HostCacheEntryID) {
-        guard deadlines[entry] != deadline else { return }
-        deadlines[entry] = deadline
-        if let deadline { queue.insert(deadline, for: entry) }
-        queue.dropStale(current: deadlines)
     }
 
     mutating func broadcast(_ event: PeerMobilityEvent, now: MonotonicInstant) -> [PeerActions] {
@@ -114,67 +98,6 @@ extension HostCache {
             case .sendStandalone, .offerPiggyback, .withdrawPiggybackOffer, .scheduleTimer:
                 break
             }
-        }
-    }
-}
-
-/// A binary min-heap of (deadline, entry) pairs. A changed or cleared
-/// deadline leaves its old pair behind; pairs that no longer match the
-/// table's `deadlines` are dropped when they reach the top, so the top is
-/// always current, and the heap is rebuilt when stale pairs outnumber the
-/// live ones (amortised O(log n) a change).
-struct DeadlineQueue: Sendable {
-    private var heap: [(deadline: MonotonicInstant, entry: HostCacheEntryID)] = []
-
-    var earliest: MonotonicInstant? { heap.first?.deadline }
-
-    mutating func insert(_ deadline: MonotonicInstant, for entry: HostCacheEntryID) {
-        heap.append((deadline, entry))
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].deadline < heap[parent].deadline else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    /// Drops stale pairs from the top; rebuilds when mostly stale.
-    mutating func dropStale(current: [HostCacheEntryID: MonotonicInstant]) {
-        if heap.count > 2 * current.count + 64 {
-            heap = []
-            for (entry, deadline) in current { insert(deadline, for: entry) }
-            return
-        }
-        while let top = heap.first, current[top.entry] != top.deadline { removeTop() }
-    }
-
-    /// The entries whose current deadline is at or before `now`, each
-    /// once; their pairs leave the heap.
-    mutating func takeDue(now: MonotonicInstant, current: [HostCacheEntryID: MonotonicInstant]) -> [HostCacheEntryID] {
-        var due: [HostCacheEntryID] = []
-        var seen = Set<HostCacheEntryID>()
-        while let top = heap.first, top.deadline <= now {
-            removeTop()
-            if current[top.entry] == top.deadline, seen.insert(top.entry).inserted { due.append(top.entry) }
-        }
-        dropStale(current: current)
-        return due
-    }
-
-    private mutating func removeTop() {
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return }
-        heap[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var smallest = parent
-            if left < heap.count, heap[left].deadline < heap[smallest].deadline { smallest = left }
-            if right < heap.count, heap[right].deadline < heap[smallest].deadline { smallest = right }
-            guard smallest != parent else { return }
-            heap.swapAt(parent, smallest)
-            parent = smallest
         }
     }
 }

@@ -1,7 +1,6 @@
 import HomelessCore
 import HomelessSecurity
 import HomelessSystem
-import HomelessWire
 
 /// Counter values summed over workers (read, never written, here).
 public struct CounterTotals: Sendable {
@@ -263,22 +262,16 @@ struct EngineStatus {
         var entries: [HostCacheEntry]
     }
 
-    /// The counts, and every entry or (`holding`) only the Foreign entry
-    /// holding that address: with 10^5 entries the whole list is large.
-    func cacheReport(holding address: IPv6Address? = nil) -> CacheReport {
+    func cacheReport() -> CacheReport {
         engine.hostCache.read { cache in
-            let entries = if let address {
-                cache.foreignMatch(for: address).flatMap { cache.entry($0.entry) }.map { [$0] } ?? []
-            } else {
-                cache.entryIDs.compactMap { cache.entry($0) }
-            }
-            return CacheReport(entryCount: cache.entryCount, foreignAddressCount: cache.foreignAddressCount,
-                               localAddressCount: cache.localAddressCount, entries: entries)
+            CacheReport(entryCount: cache.entryCount, foreignAddressCount: cache.foreignAddressCount,
+                        localAddressCount: cache.localAddressCount,
+                        entries: cache.entryIDs.compactMap { cache.entry($0) })
         }
     }
 
-    func cacheJSON(holding address: IPv6Address? = nil) -> String {
-        let report = cacheReport(holding: address)
+    func cacheJSON() -> String {
+        let report = cacheReport()
         let entries = report.entries.map { entry in
             JSONText.object([
                 ("id", JSONText.quoted("\(entry.id)")),
@@ -298,8 +291,8 @@ struct EngineStatus {
         ]) + "\n"
     }
 
-    func cacheText(holding address: IPv6Address? = nil) -> String {
-        let report = cacheReport(holding: address)
+    func cacheText() -> String {
+        let report = cacheReport()
         var text = "Host Cache: \(report.entryCount) entries, \(report.foreignAddressCount) foreign addresses, \(report.localAddressCount) local addresses\n"
         for entry in report.entries {
             text += "entry \(entry.id) \(entry.kind) trust \(entry.trust) capability \(entry.capability)"

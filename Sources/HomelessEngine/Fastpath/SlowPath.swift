@@ -119,7 +119,7 @@ final class SlowPath: @unchecked Sendable {
                 if changed || nextFullRead <= now {
                     nextFullRead = MonotonicInstant(nanoseconds: now.nanoseconds &+ LocalAddressWatcher.pollInterval)
                     refreshLinksAndAddresses(now: now)
-                    publishPeers(sweeping: true)
+                    publishPeers()
                     steering?.refreshRoutes()
                 }
             }
@@ -170,11 +170,9 @@ final class SlowPath: @unchecked Sendable {
     }
 
     /// What the workers (and, with classifier steering, the classifier and
-    /// the peer routes) know of the peers: published after every change
-    /// (the translations of the peers that changed; `sweeping`, once a
-    /// second, also a slice of the others).
-    private func publishPeers(sweeping: Bool = false) {
-        mobility.publishTranslations(to: translations, sweeping: sweeping)
+    /// the peer routes) know of the peers: published after every change.
+    private func publishPeers() {
+        mobility.publishTranslations(to: translations)
         steering?.update(peers: mobility.peerAddresses)
     }
 
@@ -215,10 +213,7 @@ final class SlowPath: @unchecked Sendable {
         if let addresses {
             updates = pollAddresses(addresses, now: now, downDevices: carriers?.downKernelSides ?? [])
         }
-        if !carrier.wentDown.isEmpty {
-            mobility.noteEveryPeerChanged()
-            mobility.publishTranslations(to: translations)
-        }
+        if !carrier.wentDown.isEmpty { mobility.publishTranslations(to: translations) }
         for wire in carrier.wentDown { carriers?.mirror(wire: wire, up: false) }
         send(updates)
     }

@@ -53,18 +53,15 @@ enum SignallingDrop: String, Error, Equatable, Sendable {
 ///
 /// Single-threaded: only the slow-path thread calls it. The Host Cache is
 /// shared with the control thread (`homeless show cache`) through the
-/// engine's mutex, taken for each operation; the SA database through its
-/// own mutex (`SecurityAssociationAccess`, `homeless show sa`).
+/// engine's mutex, taken for each operation; the SA database through a
+/// copy published after each change (`homeless show sa`).
 final class MobilityController {
     private let hostCache: HostCacheAccess
-    /// The SA database as it is now (a copy: changes go through
-    /// `changeAssociations`). It lives in `publishedAssociations`, where the
-    /// control thread reads it (`homeless show sa`). Settable inside the
-    /// module: SAs made outside the controller (tests install many peers'
-    /// SAs in one step) replace the database under the same lock.
+    /// Every change is published for the control thread (`homeless show sa`).
+    /// Settable inside the module: SAs made outside the controller (tests
+    /// install many peers' SAs in one step) are published the same way.
     var securityAssociations: SecurityAssociationDatabase {
-        get { publishedAssociations.read { $0 } }
-        set { publishedAssociations.publish(newValue) }
+        didSet { publishedAssociations.publish(securityAssociations) }
     }
     private let publishedAssociations: SecurityAssociationAccess
     private(set) var mobility: PeerMobilityTable
@@ -86,12 +83,6 @@ final class MobilityController {
     private var lastHeardWire: [HostCacheEntryID: Int] = [:]
     /// Peers whose first reply is still awaited (2.1.2), by peer ULID.
     private var awaitingReply: [IPv6Address: HostCacheEntryID] = [:]
-    /// What changed since the translations were last published, so that
-    /// publishing costs O(changed peers), not O(peers), per event (a host
-    /// may have 10^5 peers): the entries whose record may differ, whether
-    /// every record may (local addresses changed), and the ULIDs of
-    /// removed peers to withdraw.
-    private var changes = PeerChanges()
     private(set) var statistics = MobilityStatistics()
     /// Refusals of verified signalling not yet logged (`takeRefusals`). A
     /// peer with an SA can send them at line rate: at most 10 a second are
@@ -123,6 +114,7 @@ final class MobilityController {
         addressVerification = ReturnRoutability(now: hostCache.now)
         refusalLogBudget = ProbeTokenBucket(rate: 10, burst: 10, now: hostCache.now)
         self.hostCache = hostCache
+        self.securityAssociations = securityAssociations
         self.publishedAssociations = publishedAssociations
         publishedAssociations.publish(securityAssociations)
         mobility = PeerMobilityTable(parameters: parameters, localAddresses: localAddresses)
@@ -147,8 +139,7 @@ final class MobilityController {
             return startHandshake(local: local, peer: peer, now: now)
         }
         guard let (entry, isNew) = trackPeer(peer, localIdentifier: local, trust: .trusted), isNew else { return [] }
-        let spi = outboundSPI(for: peer) ?? 0
-        changeAssociations { _ = $0.bind(spi: spi, direction: .outbound, to: entry) }
+        _ = securityAssociations.bind(spi: outboundSPI(for: peer) ?? 0, direction: .outbound, to: entry)
         awaitingReply[peer] = entry
         return []
     }
@@ -186,7 +177,6 @@ final class MobilityController {
         guard mobility.peers[entry] == nil else { return (entry, false) }
         mobility.addPeer(entry, localIdentifier: localIdentifier, peerIdentifier: peer,
                          initialSequence: UInt16(truncatingIfNeeded: random.next()))
-        changes.note(entry)
         statistics.entriesCreated += 1
         return (entry, true)
     }
@@ -270,7 +260,7 @@ final class MobilityController {
             return result
         }
         let ipv6 = UnsafeRawBufferPointer(rebasing: frame[packet.ipv6Offset..<end])
-        let verification = changeAssociations { $0.verifyInbound(ipv6) }
+        let verification = securityAssociations.verifyInbound(ipv6)
         guard verification.verdict == .ok else {
             statistics.authenticationFailures += 1
             result.drop = .authenticationFailed
@@ -318,7 +308,6 @@ final class MobilityController {
             return result
         }
         lastHeardWire[entry] = wire
-        changes.note(entry)
         if !updates.isEmpty {
             switch applyVerifiedUpdates(updates, to: entry, source: packet.source, destination: packet.destination,
                                         homeAddress: packet.homeAddress, now: now) {
@@ -342,7 +331,7 @@ final class MobilityController {
         }
         _ = hostCache.read { cache in cache.noteReceived(from: packet.source, entry: entry) }
         result.consumed = packet.upperLayerProtocol == .noNextHeader
-        if !result.consumed, !updates.isEmpty, let data = dataBehindPiggyback(frame, packet, entry: entry, now: now) {
+        if !result.consumed, !updates.isEmpty, let data = dataBehindPiggyback(frame, packet) {
             statistics.piggybackedUpdatesReceived += 1
             result.reinject = data
         }
@@ -355,8 +344,7 @@ final class MobilityController {
     /// fixed, and the addresses translated to the ULIDs with the checksum
     /// updated, as the workers do for every other packet of the peer. Nil
     /// for any other layout (the frame then goes on unchanged).
-    private func dataBehindPiggyback(_ frame: UnsafeRawBufferPointer, _ packet: ParsedPacket, entry: HostCacheEntryID,
-                                     now: MonotonicInstant) -> [UInt8]? {
+    private func dataBehindPiggyback(_ frame: UnsafeRawBufferPointer, _ packet: ParsedPacket) -> [UInt8]? {
         let ipv6 = packet.ipv6Offset
         guard packet.extensionHeaderCount == 2, packet.authenticationHeaderOffset == ipv6 + IPv6HeaderView.length,
               let options = packet.destinationOptionsOffset, options > ipv6 + IPv6HeaderView.length,
@@ -368,9 +356,9 @@ final class MobilityController {
         bytes[ipv6 + IPv6HeaderView.Field.payloadLength] = UInt8(truncatingIfNeeded: payload >> 8)
         bytes[ipv6 + IPv6HeaderView.Field.payloadLength + 1] = UInt8(truncatingIfNeeded: payload)
         guard let stripped = bytes.withUnsafeBytes({ try? ParsedPacket.parse($0) }) else { return nil }
-        // The sending peer's translation (only its entry's record can match).
-        if let state = mobility.peers[entry], let record = translationRecord(for: entry, state: state, now: now),
-           record.matchesInbound(source: stripped.source, destination: stripped.destination) {
+        if let record = translations().first(where: {
+            $0.matchesInbound(source: stripped.source, destination: stripped.destination)
+        }) {
             bytes.withUnsafeMutableBytes { buffer in
                 _ = LocatorTranslation.rewrite(buffer, packet: stripped, source: record.peerIdentifier,
                                                destination: record.localIdentifier)
@@ -400,7 +388,6 @@ final class MobilityController {
         let stale = outcome.dispositions.count { $0.rejection != nil }
         statistics.bindingUpdatesApplied += UInt64(max(0, updates.count - stale))
         statistics.bindingUpdatesStale += UInt64(stale)
-        changes.note(entry)
         var frames: [SlowPathFrame] = []
         if let peer = mobility.peers[entry]?.peerIdentifier,
            let acknowledgement = signed({ (association) throws(MobilitySignallingError) in
@@ -442,11 +429,9 @@ final class MobilityController {
               let (entry, _) = trackPeer(identifier, localIdentifier: localIdentifier,
                                          trust: association.associationClass == .generic ? .trusted : .untrusted)
         else { return nil }
-        let outbound = outboundSPI(for: identifier) ?? 0
-        changeAssociations { database in
-            _ = database.bind(spi: outbound, direction: .outbound, to: entry)
-            _ = database.bind(spi: inboundSPI, direction: .inbound, to: entry)
-        }
+        _ = securityAssociations.bind(spi: outboundSPI(for: identifier) ?? 0, direction: .outbound, to: entry)
+        _ = securityAssociations.bind(spi: inboundSPI, direction: .inbound, to: entry)
+        return entry
         return entry
     }
 
@@ -465,14 +450,11 @@ final class MobilityController {
                 named.append(address)
             }
         }
-        let associations = publishedAssociations
+        let associations = securityAssociations.associations
         let (owner, decision) = hostCache.read { cache -> (HostCacheEntryID?, SignallingAuthorisation.Decision) in
             let owner = cache.foreignMatch(for: claimed)?.entry
-            // Under both locks (Host Cache, then SAs: nothing takes them
-            // the other way round). No copy of the database is held, so
-            // the binding below copies nothing.
             let ownerHasOther = owner.map { owner in
-                associations.read { $0.hasInbound(boundTo: owner, otherThan: spi) }
+                associations.contains { $0.direction == .inbound && $0.hostCacheEntry == owner && $0.spi != spi }
             } ?? false
             return (owner, SignallingAuthorisation.decide(
                 association: association, content: content, claimed: claimed, owner: owner,
@@ -481,7 +463,7 @@ final class MobilityController {
         }
         switch decision {
         case .entry(let entry, bind: true):
-            changeAssociations { _ = $0.bind(spi: spi, direction: .inbound, to: entry) }
+            _ = securityAssociations.bind(spi: spi, direction: .inbound, to: entry)
         case .refused(let reason):
             var record = SignallingRefusalRecord(reason: reason, spi: spi, claimed: claimed, owner: owner)
             if case .addressOfAnotherEntry(let address, let other) = reason {
@@ -552,7 +534,6 @@ final class MobilityController {
             return cache.expire()
         }) ?? ExpiryReport()
         for change in report.changes {
-            changes.note(change.entry)
             switch change.kind {
             case .expired: statistics.addressesExpired += 1
             case .purged: statistics.addressesPurged += 1
@@ -596,8 +577,9 @@ final class MobilityController {
     /// (generic) SAs stay, unbound, for a later entry of the same peer.
     /// The translation records and, with classifier steering, the peer
     /// routes and classifier entries follow at the next publication
-    /// (`publishTranslations` of the changed peers, `peerAddresses`),
-    /// which the slow path does after every frame and sweep.
+    /// (`publishTranslations`, `peerAddresses`), which the slow path does
+    /// after every frame and sweep. One pass over the SA database for the
+    /// whole batch.
     func forgetPeers(_ entries: [HostCacheEntryID], reason: PeerRemoval) {
         let batch = Set(entries)
         for entry in batch {
@@ -605,7 +587,6 @@ final class MobilityController {
             case .retired: statistics.entriesRemoved += 1
             case .evicted: statistics.entriesEvicted += 1
             }
-            changes.removed(entry, peerIdentifier: mobility.peers[entry]?.peerIdentifier)
             if let peer = mobility.peers[entry]?.peerIdentifier {
                 if awaitingReply[peer] == entry { awaitingReply[peer] = nil }
                 initialUpdateInMessage3.remove(peer)
@@ -616,18 +597,18 @@ final class MobilityController {
             lastHeardWire[entry] = nil
             addressVerification.entryRemoved(entry)
         }
-        let retired = changeAssociations { database -> Int in
-            guard database.associations.contains(where: { $0.hostCacheEntry.map { batch.contains($0) } ?? false })
-            else { return 0 }
-            let before = database.count
-            database.removeAll { association in
-                association.associationClass == .anonymous && (association.hostCacheEntry.map { batch.contains($0) } ?? false)
-            }
-            let removed = before - database.count
-            for entry in batch { database.unbindAll(from: entry) }
-            return removed
+        guard securityAssociations.associations.contains(where: { $0.hostCacheEntry.map { batch.contains($0) } ?? false }) else {
+            return
         }
-        statistics.associationsRetired += UInt64(retired)
+        var database = securityAssociations
+        let before = database.count
+        database.removeAll { association in
+            association.associationClass == .anonymous && (association.hostCacheEntry.map { batch.contains($0) } ?? false)
+        }
+        statistics.associationsRetired += UInt64(before - database.count)
+        for association in database.associations where association.hostCacheEntry.map({ batch.contains($0) }) ?? false {
+            _ = database.bind(spi: association.spi, direction: association.direction, to: nil)
+        }
     }
 
     /// Answers an outbound frame the worker dropped because every address
@@ -709,7 +690,6 @@ final class MobilityController {
             return ([unchanged], false)
         }
         piggybackOffers[entry] = nil
-        changes.note(entry)
         statistics.bindingUpdatesPiggybacked += 1
         statistics.bindingUpdatesSent += 1
         var frames = [SlowPathFrame(port: .kernelRouted, wire: signalling.wire, bytes: signalling.bytes)]
@@ -728,14 +708,11 @@ final class MobilityController {
     // MARK: Address events and timers
 
     func localAddressAdded(_ address: IPv6Address, now: MonotonicInstant) -> [SlowPathFrame] {
-        // Every peer's data source may change (2.2.1).
-        changes.noteAll()
-        return mobility.localAddressAdded(address, now: now).flatMap { perform($0.actions, for: $0.entry) }
+        mobility.localAddressAdded(address, now: now).flatMap { perform($0.actions, for: $0.entry) }
     }
 
     func localAddressRemoved(_ address: IPv6Address, now: MonotonicInstant) -> [SlowPathFrame] {
-        changes.noteAll()
-        return mobility.localAddressRemoved(address, now: now).flatMap { perform($0.actions, for: $0.entry) }
+        mobility.localAddressRemoved(address, now: now).flatMap { perform($0.actions, for: $0.entry) }
     }
 
     var nextDeadline: MonotonicInstant? {
@@ -750,8 +727,10 @@ final class MobilityController {
     func fireTimers(now: MonotonicInstant) -> [SlowPathFrame] {
         var frames: [SlowPathFrame] = []
         if var controller = handshake, let deadline = controller.nextDeadline, deadline <= now {
-            let result = changeAssociations { controller.fireTimers(now: now, database: &$0) }
+            var database = securityAssociations
+            let result = controller.fireTimers(now: now, database: &database)
             handshake = controller
+            securityAssociations = database
             frames += handshakeFrames(result, wire: nil, now: now)
         }
         if let deadline = mobility.nextDeadline, deadline <= now {
@@ -833,10 +812,8 @@ final class MobilityController {
     /// ReturnRoutability token bucket). Each probe goes from our current
     /// locator to the address under test, under AH with the peer's SA.
     func verifyPeerLocators(now: MonotonicInstant) -> [SlowPathFrame] {
-        // Only entries that changed since the last call can have new
-        // addresses (O(changed peers) per call, not O(peers)).
-        for entry in changes.takeLocatorChecks(all: mobility.peers.keys) {
-            guard let state = mobility.peers[entry], let published = hostCache.index.entries.read(entry), published.capability == .homeless else { continue }
+        for (entry, state) in mobility.peers {
+            guard let published = hostCache.index.entries.read(entry), published.capability == .homeless else { continue }
             // Every live address of the peer, not only the one in use: a
             // registered alternative (multi-homing) is then ready when the
             // current one dies.
@@ -850,7 +827,6 @@ final class MobilityController {
         var frames: [SlowPathFrame] = []
         for request in addressVerification.poll(now: now, random: &random) {
             guard let state = mobility.peers[request.entry] else { continue }
-            changes.note(request.entry)
             let source = state.dataSource(now: now) ?? state.localIdentifier
             if let probe = addressProbePacket(request.message, from: source, to: request.address,
                                              peer: state.peerIdentifier, entry: request.entry) {
@@ -888,9 +864,7 @@ final class MobilityController {
     private func handleAddressProbe(_ message: AddressProbeMessage, frame: UnsafeRawBufferPointer, packet: ParsedPacket,
                                     wire: Int, now: MonotonicInstant) -> [SlowPathFrame] {
         let end = min(packet.packetEnd, frame.count)
-        let verification = changeAssociations {
-            $0.verifyInbound(UnsafeRawBufferPointer(rebasing: frame[packet.ipv6Offset..<end]))
-        }
+        let verification = securityAssociations.verifyInbound(UnsafeRawBufferPointer(rebasing: frame[packet.ipv6Offset..<end]))
         guard verification.verdict == .ok else {
             statistics.authenticationFailures += 1
             return []
@@ -921,7 +895,6 @@ final class MobilityController {
         case .reply:
             if addressVerification.receiveReply(message, source: packet.source, entry: entry, now: now) == .verified {
                 statistics.addressesVerified += 1
-                changes.note(entry)
             }
             return []
         }
@@ -953,19 +926,12 @@ final class MobilityController {
             return (handleAddressProbe(probe, frame: frame, packet: packet, wire: wire, now: now), true)
         }
         guard var controller = handshake else { return ([], false) }
+        var database = securityAssociations
         let ipv6 = UnsafeRawBufferPointer(rebasing: frame[packet.ipv6Offset..<end])
-        let result: HandshakeControllerResult
-        do {
-            // A copy: the initiator's trailer creates the entry and so must
-            // not run under the database's lock. Only a handshake message
-            // changes the copy (then it costs O(SAs), once); it is dropped
-            // before the changes below, which then copy nothing.
-            var database = securityAssociations
-            result = controller.receive(ipv6Packet: ipv6, now: now, database: &database,
+        let result = controller.receive(ipv6Packet: ipv6, now: now, database: &database,
                                         initiatorTrailer: { [self] local, peer in initialUpdateForMessage3(local: local, peer: peer, now: now) })
-            publishedAssociations.publish(database)
-        }
         handshake = controller
+        securityAssociations = database
         var frames = handshakeFrames(result, wire: wire, now: now)
         if let trailer = result.trailer {
             frames += applyMessage3Trailer(trailer, in: ipv6, now: now)
@@ -991,29 +957,25 @@ final class MobilityController {
                 guard let (entry, _) = trackPeer(peer, localIdentifier: local, trust: .untrusted) else {
                     // No entry (the cache is full of trusted entries): the
                     // SAs would be bound to nothing, forever.
-                    changeAssociations { database in
-                        database.removeAll {
-                            ($0.spi == outboundSPI && $0.direction == .outbound)
-                                || ($0.spi == inboundSPI && $0.direction == .inbound)
-                        }
+                    securityAssociations.removeAll {
+                        ($0.spi == outboundSPI && $0.direction == .outbound) || ($0.spi == inboundSPI && $0.direction == .inbound)
                     }
                     continue
                 }
                 // The peer's address is in an entry another SA speaks for
                 // (5.3: an address reused by another host): the new SAs stay
                 // unbound and cannot change that entry (2.4.2).
-                if securityAssociations.hasInbound(boundTo: entry, otherThan: inboundSPI) {
+                if securityAssociations.associations.contains(where: {
+                    $0.direction == .inbound && $0.hostCacheEntry == entry && $0.spi != inboundSPI
+                }) {
                     noteRefusal(SignallingRefusalRecord(reason: .entryOfAnotherAssociation(owner: entry),
                                                         spi: inboundSPI, claimed: peer, owner: entry))
                     continue
                 }
-                changeAssociations { database in
-                    _ = database.bind(spi: outboundSPI, direction: .outbound, to: entry)
-                    _ = database.bind(spi: inboundSPI, direction: .inbound, to: entry)
-                }
+                _ = securityAssociations.bind(spi: outboundSPI, direction: .outbound, to: entry)
+                _ = securityAssociations.bind(spi: inboundSPI, direction: .inbound, to: entry)
                 if let wire { lastHeardWire[entry] = wire }
                 addressVerification.addressVerifiedByHandshake(entry: entry, address: peer, now: now)
-                changes.note(entry)
                 if role == .initiator {
                     awaitingReply[peer] = nil
                     // Normally the Initial Binding Update rode in message 3.
@@ -1072,88 +1034,56 @@ final class MobilityController {
     /// the connection's (their packets pass untranslated).
     func translations() -> [TranslationRecord] {
         let now = hostCache.now
-        return mobility.peers.compactMap { entry, state in translationRecord(for: entry, state: state, now: now) }
+        var records: [TranslationRecord] = []
+        for (entry, state) in mobility.peers {
+            guard let published = hostCache.index.entries.read(entry), published.capability == .homeless else { continue }
+            let localLocator = state.dataSource(now: now) ?? state.localIdentifier
+            let preferred = published.preferredDestination ?? state.peerIdentifier
+            // Bulk traffic goes to a new locator only once it answered a
+            // probe (return routability); until then to the last one used.
+            var peerLocator = preferred
+            if !isVerified(preferred, of: entry, peerIdentifier: state.peerIdentifier, now: now) {
+                peerLocator = peerLocatorHistory[entry]?.current ?? state.peerIdentifier
+            }
+            var history = peerLocatorHistory[entry] ?? (current: peerLocator, previous: peerLocator)
+            if history.current != peerLocator { history = (current: peerLocator, previous: history.current) }
+            peerLocatorHistory[entry] = history
+            let record = TranslationRecord(
+                localIdentifier: state.localIdentifier, peerIdentifier: state.peerIdentifier,
+                localLocator: localLocator, peerLocator: peerLocator,
+                alternateLocalLocator: state.preferredSource ?? localLocator,
+                // Packets from the peer's newest address are accepted as
+                // soon as its Binding Update is applied: the peer moves its
+                // data there when our acknowledgement arrives, before any
+                // probe made it our destination.
+                alternatePeerLocator: preferred != peerLocator ? preferred
+                    : (hostCache.read { $0.entry(entry)?.liveAddresses }?.last { $0 != peerLocator } ?? history.previous),
+                previousPeerLocator: history.previous)
+            var unreachable = record
+            // Draft 2.2: every address of the entry expired (withdrawn, or
+            // not refreshed): packets to the peer get address unreachable.
+            unreachable.isPeerUnreachable = hostCache.read { cache in
+                guard let current = cache.entry(entry) else { return false }
+                return current.liveAddresses.isEmpty && !current.expiredAddresses.isEmpty
+            }
+            unreachable.isPiggybackPending = piggybackOffers[entry] != nil
+            records.append(unreachable)
+        }
+        return records
     }
 
-    /// The translation of one peer now, or nil for a peer that is not
-    /// (yet) Homeless. Moves the peer's locator history along.
-    private func translationRecord(for entry: HostCacheEntryID, state: PeerMobilityState,
-                                   now: MonotonicInstant) -> TranslationRecord? {
-        guard let published = hostCache.index.entries.read(entry), published.capability == .homeless else { return nil }
-        let localLocator = state.dataSource(now: now) ?? state.localIdentifier
-        let preferred = published.preferredDestination ?? state.peerIdentifier
-        // Bulk traffic goes to a new locator only once it answered a
-        // probe (return routability); until then to the last one used.
-        var peerLocator = preferred
-        if !isVerified(preferred, of: entry, peerIdentifier: state.peerIdentifier, now: now) {
-            peerLocator = peerLocatorHistory[entry]?.current ?? state.peerIdentifier
+    /// Publishes `translations()` to the workers' table, withdrawing peers
+    /// that are gone.
+    func publishTranslations(to table: TranslationTable) {
+        let current = translations()
+        let peers = Set(current.map(\.peerIdentifier))
+        for old in table.publishedRecords where !peers.contains(old.peerIdentifier) {
+            table.withdraw(peerIdentifier: old.peerIdentifier)
         }
-        var history = peerLocatorHistory[entry] ?? (current: peerLocator, previous: peerLocator)
-        if history.current != peerLocator { history = (current: peerLocator, previous: history.current) }
-        peerLocatorHistory[entry] = history
-        let record = TranslationRecord(
-            localIdentifier: state.localIdentifier, peerIdentifier: state.peerIdentifier,
-            localLocator: localLocator, peerLocator: peerLocator,
-            alternateLocalLocator: state.preferredSource ?? localLocator,
-            // Packets from the peer's newest address are accepted as
-            // soon as its Binding Update is applied: the peer moves its
-            // data there when our acknowledgement arrives, before any
-            // probe made it our destination.
-            alternatePeerLocator: preferred != peerLocator ? preferred
-                : (hostCache.read { $0.entry(entry)?.liveAddresses }?.last { $0 != peerLocator } ?? history.previous),
-            previousPeerLocator: history.previous)
-        var unreachable = record
-        // Draft 2.2: every address of the entry expired (withdrawn, or
-        // not refreshed): packets to the peer get address unreachable.
-        unreachable.isPeerUnreachable = hostCache.read { cache in
-            guard let current = cache.entry(entry) else { return false }
-            return current.liveAddresses.isEmpty && !current.expiredAddresses.isEmpty
-        }
-        unreachable.isPiggybackPending = piggybackOffers[entry] != nil
-        return unreachable
-    }
-
-    /// Publishes the translations of the peers that changed since the last
-    /// call to the workers' table (all of them after a local address
-    /// change), withdrawing peers that are gone. `sweeping` (the slow
-    /// path's once-a-second pass) also republishes a slice of the other
-    /// peers, round-robin, for what changes with time alone (a binding or
-    /// an address verification running out): every peer at least once a
-    /// second up to `PeerChanges.sweepSize` peers, proportionally less
-    /// often beyond.
-    func publishTranslations(to table: TranslationTable, sweeping: Bool = false) {
-        if changes.takeAll() {
-            let current = translations()
-            let peers = Set(current.map(\.peerIdentifier))
-            for old in table.publishedRecords where !peers.contains(old.peerIdentifier) {
-                table.withdraw(peerIdentifier: old.peerIdentifier)
-            }
-            for record in current where !table.publish(record) {
-                statistics.translationTableFull += 1
-            }
-            return
-        }
-        for peer in changes.takeWithdrawals() {
-            // Unless a newer entry of the same peer took over the ULID.
-            let successor = hostCache.read { $0.foreignMatch(for: peer)?.entry }
-            if let successor, mobility.peers[successor]?.peerIdentifier == peer { continue }
-            table.withdraw(peerIdentifier: peer)
-        }
-        var entries = changes.takeChanged()
-        if sweeping { entries.formUnion(changes.sweepSlice(of: mobility.peers.keys)) }
-        let now = hostCache.now
-        for entry in entries {
-            guard let state = mobility.peers[entry] else { continue }
-            if let record = translationRecord(for: entry, state: state, now: now) {
-                if !table.publish(record) { statistics.translationTableFull += 1 }
-            } else {
-                table.withdraw(peerIdentifier: state.peerIdentifier)
-            }
+        for record in current where !table.publish(record) {
+            statistics.translationTableFull += 1
         }
     }
-
-    /// Every peer's translation may have changed (a link went down).
-    func noteEveryPeerChanged() { changes.noteAll() }
 
     // MARK: Actions
 
@@ -1161,7 +1091,6 @@ final class MobilityController {
     /// Updates to send. Piggyback offers are sent standalone: the fast path
     /// does not rewrite data packets to carry options.
     private func perform(_ actions: [PeerMobilityAction], for entry: HostCacheEntryID) -> [SlowPathFrame] {
-        changes.note(entry)
         _ = try? hostCache.write { (cache) throws(HostCacheError) in try cache.apply(actions, for: entry) }
         var frames: [SlowPathFrame] = []
         guard let peer = mobility.peers[entry]?.peerIdentifier else { return frames }
@@ -1208,7 +1137,10 @@ final class MobilityController {
         }
         // Keep the advanced sequence counter: the peer's replay window
         // refuses a number it has seen (RFC 4302 3.3.3).
-        changeAssociations { _ = $0.replaceOutbound(association, entry: entry, destination: peer) }
+        let spi = association.spi
+        var updated = securityAssociations
+        updated.removeAll { $0.spi == spi && $0.direction == .outbound }
+        if (try? updated.add(association)) != nil { securityAssociations = updated }
         guard let packet, packet.count >= 40 else { return nil }
         let source = packet.withUnsafeBytes { IPv6Address(bytes: $0, at: 8) }
         return (packet, addressWires[source] ?? lastHeardWire[entry] ?? 0)
@@ -1219,13 +1151,7 @@ final class MobilityController {
     func noteLocalAddress(_ address: IPv6Address, wire: Int) { addressWires[address] = wire }
 
     private func outboundSPI(for destination: IPv6Address) -> UInt32? {
-        publishedAssociations.read { $0.outbound(entry: nil, destination: destination)?.spi }
-    }
-
-    /// Changes the SA database in place under its lock. `body` must not
-    /// reach `securityAssociations` (the lock is not recursive).
-    private func changeAssociations<Result>(_ body: (inout SecurityAssociationDatabase) -> Result) -> Result {
-        publishedAssociations.modify(body)
+        securityAssociations.outbound(entry: nil, destination: destination)?.spi
     }
 }
 

@@ -10,10 +10,8 @@ import HomelessWire
 /// starts; the SAs that apply to this host are picked once its addresses
 /// are known (`ManualKeyingConfiguration.securityAssociations(isLocal:)`).
 public enum ManualKeyingFile {
-    /// Files larger than this are refused: room for about 4 x 10^5 SAs
-    /// (a pair per peer for 2 x 10^5 peers, some 150 bytes a line), and
-    /// a bound on what a wrong path can make the engine read.
-    public static let maximumSize = 64 << 20
+    /// Files larger than this are refused (a key file is a few kilobytes).
+    public static let maximumSize = 1 << 20
 
     /// Reads and parses `path`. Errors name the file and every bad line.
     public static func load(path: String) throws(EngineError) -> ManualKeyingConfiguration {
