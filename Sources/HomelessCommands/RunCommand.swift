@@ -329,7 +329,12 @@ public struct RunCommand: ParsableCommand {
             Glibc.signal(signal, SIG_DFL)
             sigaddset(&signals, signal)
         }
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        // The mask is the calling thread's: put it back when `run` returns,
+        // so a caller that goes on (a test calling `run` on a pool thread)
+        // does not hand the blocked signals to the processes it spawns.
+        var previousMask = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &signals, &previousMask)
+        defer { pthread_sigmask(SIG_SETMASK, &previousMask, nil) }
         Glibc.signal(SIGPIPE, SIG_IGN)
 
         let configuration: EngineConfiguration

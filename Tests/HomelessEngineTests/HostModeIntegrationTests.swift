@@ -29,8 +29,13 @@ import Testing
                              extraEnvironment: [String: String] = [:]) throws -> (text: String, status: Int32) {
         let binary = try #require(homelessBinary, "the homeless executable was not built next to the tests")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [packageRoot.appendingPathComponent("Tests/Integration/\(name)").path] + arguments
+        // The script starts with no signal blocked, whatever the test
+        // thread's mask is (children inherit it): its clean-up stops
+        // background jobs with SIGINT/SIGTERM, which a blocked mask would
+        // turn into a wait without end.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", unblockSignalsAndRunBash,
+                             packageRoot.appendingPathComponent("Tests/Integration/\(name)").path] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["HOMELESS"] = binary.path
         environment["LAB_ID"] = labID
@@ -44,6 +49,14 @@ import Testing
         process.waitUntilExit()
         return (text, process.terminationStatus)
     }
+
+    /// Python (already a test dependency): empties the signal mask, then
+    /// becomes `bash SCRIPT ARGUMENTS...`.
+    static let unblockSignalsAndRunBash = [
+        "import os, signal, sys",
+        "signal.pthread_sigmask(signal.SIG_SETMASK, set())",
+        "os.execv('/bin/bash', ['bash'] + sys.argv[1:])",
+    ].joined(separator: "\n")
 
     static func expectAllPassed(_ text: String, status: Int32) {
         let failures = text.split(separator: "\n").filter { $0.hasPrefix("FAIL") }
