@@ -432,7 +432,6 @@ final class MobilityController {
         _ = securityAssociations.bind(spi: outboundSPI(for: identifier) ?? 0, direction: .outbound, to: entry)
         _ = securityAssociations.bind(spi: inboundSPI, direction: .inbound, to: entry)
         return entry
-        return entry
     }
 
     // MARK: Entry-bound authorisation (draft 2.4.2, 3.3.1, 5.3)
@@ -609,6 +608,7 @@ final class MobilityController {
         for association in database.associations where association.hostCacheEntry.map({ batch.contains($0) }) ?? false {
             _ = database.bind(spi: association.spi, direction: association.direction, to: nil)
         }
+        securityAssociations = database
     }
 
     /// Answers an outbound frame the worker dropped because every address
