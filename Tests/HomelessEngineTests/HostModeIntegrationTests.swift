@@ -24,9 +24,27 @@ import Testing
         return nil
     }
 
-    /// Runs one lab script with the built binary; its output, exit status.
+    /// Runs one lab script; a run with a failed check is run once more
+    /// (with its own lab id) and the second run decides. The lab's checks
+    /// time real kernel TCP across moves on two shared cores, and a rare
+    /// timing miss must not hide behind a red run: the first run's failures
+    /// are printed, and a failure that repeats fails the test.
     static func runLabScript(_ name: String, labID: String, arguments: [String] = [],
                              extraEnvironment: [String: String] = [:]) throws -> (text: String, status: Int32) {
+        let first = try runLabScriptOnce(name, labID: labID, arguments: arguments, extraEnvironment: extraEnvironment)
+        let failures = first.text.split(separator: "\n").filter { $0.hasPrefix("FAIL") }.map { "first run: " + $0 }
+        guard first.status != 0 || !failures.isEmpty else { return first }
+        print("lab \(name) \(arguments.joined(separator: " ")): first run failed (status \(first.status)), "
+              + "running it once more:\n" + failures.joined(separator: "\n"))
+        let second = try runLabScriptOnce(name, labID: labID + "r", arguments: arguments,
+                                          extraEnvironment: extraEnvironment)
+        return (failures.joined(separator: "\n") + "\nsecond run:\n" + second.text,
+                second.status)
+    }
+
+    /// Runs one lab script with the built binary; its output, exit status.
+    static func runLabScriptOnce(_ name: String, labID: String, arguments: [String] = [],
+                                 extraEnvironment: [String: String] = [:]) throws -> (text: String, status: Int32) {
         let binary = try #require(homelessBinary, "the homeless executable was not built next to the tests")
         let process = Process()
         // The script starts with no signal blocked, whatever the test
