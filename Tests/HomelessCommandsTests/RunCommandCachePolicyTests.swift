@@ -6,15 +6,6 @@ import Testing
 /// puzzle: validated before anything is touched, and carried into the
 /// engine's configuration.
 @Suite struct RunCommandCachePolicyTests {
-    func validationMessage(_ arguments: [String]) -> String? {
-        do {
-            _ = try HomelessCommand.parseAsRoot(arguments)
-            return nil
-        } catch {
-            return HomelessCommand.message(for: error)
-        }
-    }
-
     @Test func policyOptionsAreValidated() {
         #expect(validationMessage(["run", "--wire", "eth0", "--puzzle-bits", "20"]) == nil)
         #expect(validationMessage(["run", "--wire", "eth0", "--puzzle-bits", "21"]) == "--puzzle-bits must be between 0 and 20")

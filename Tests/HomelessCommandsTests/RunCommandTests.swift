@@ -2,18 +2,20 @@ import ArgumentParser
 import HomelessCommands
 import Testing
 
+/// The error message `homeless` prints for `arguments`, or nil when they
+/// parse and validate (used by every `homeless run` option test).
+func validationMessage(_ arguments: [String]) -> String? {
+    do {
+        _ = try HomelessCommand.parseAsRoot(arguments)
+        return nil
+    } catch {
+        return HomelessCommand.message(for: error)
+    }
+}
+
 /// `homeless run` option checks, which happen before anything on the host
 /// is touched.
 @Suite struct RunCommandTests {
-    func validationMessage(_ arguments: [String]) -> String? {
-        do {
-            _ = try HomelessCommand.parseAsRoot(arguments)
-            return nil
-        } catch {
-            return HomelessCommand.message(for: error)
-        }
-    }
-
     @Test func steeringTakesBridgeOrClassifier() {
         #expect(validationMessage(["run", "--wire", "eth0"]) == nil)
         #expect(validationMessage(["run", "--wire", "eth0", "--steering", "bridge"]) == nil)
